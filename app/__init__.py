@@ -1,0 +1,1 @@
+"""The Litestar application, its settings and the `tasks` command line."""

@@ -1,0 +1,108 @@
+"""The asyncpg pool and the migration runner."""
+
+import hashlib
+import logging
+from typing import Any
+
+import asyncpg
+import msgspec
+
+import sql
+from app.settings import Settings
+
+log = logging.getLogger("tasks.db")
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.decode
+
+# Serialises migration runs of several processes starting at once.
+_MIGRATION_LOCK = 1952539500
+
+_MIGRATIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    name       text        PRIMARY KEY,
+    checksum   text        NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+)"""
+
+
+def _encode_json(value: Any) -> str:
+    return _encode(value).decode()
+
+
+async def init_connection(conn: asyncpg.Connection) -> None:
+    """jsonb in and out as Python objects, through msgspec."""
+    await conn.set_type_codec(
+        "jsonb", schema="pg_catalog", encoder=_encode_json, decoder=_decode, format="text"
+    )
+
+
+async def _no_reset(conn: asyncpg.Connection) -> None:
+    """Skip the pool's reset query on release: our code leaves no session state behind
+    (no LISTEN, no session advisory lock, no SET outside a transaction) and an open
+    transaction is still rolled back by asyncpg itself."""
+
+
+async def create_pool(dsn: str, settings: Settings) -> asyncpg.Pool:
+    server_settings = {"application_name": "tasks"}
+    if settings.statement_timeout_ms:
+        server_settings["statement_timeout"] = str(settings.statement_timeout_ms)
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=min(settings.pool_min_size, settings.pool_max_size),
+        max_size=settings.pool_max_size,
+        init=init_connection,
+        timeout=settings.pool_acquire_timeout,  # connecting, so a dead host cannot hang requests
+        reset=_no_reset,
+        server_settings=server_settings,
+    )
+
+
+def _checksum(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def migrate(conn: asyncpg.Connection) -> list[str]:
+    """Apply pending migrations in file-name order; return the names applied."""
+    applied_now = []
+    await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+    try:
+        await conn.execute(_MIGRATIONS_TABLE)
+        done = {
+            r["name"]: r["checksum"] for r in await conn.fetch("SELECT * FROM schema_migrations")
+        }
+        for name, text in sql.migrations():
+            if name in done:
+                if done[name] != _checksum(text):
+                    log.warning("migration %s changed since it was applied; not rerun", name)
+                continue
+            async with conn.transaction():
+                await conn.execute(text)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)",
+                    name,
+                    _checksum(text),
+                )
+            log.info("applied migration %s", name)
+            applied_now.append(name)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+    return applied_now
+
+
+async def pending_migrations(conn: asyncpg.Connection) -> list[str]:
+    """Migrations in sql/ not yet recorded as applied."""
+    exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
+    done = (
+        {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
+        if exists
+        else set()
+    )
+    return [name for name, _ in sql.migrations() if name not in done]
+
+
+async def migrate_url(dsn: str) -> list[str]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()

@@ -1,0 +1,88 @@
+"""The application factory."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+
+from app.commands import TaskCommands
+from app.db import create_pool, migrate
+from app.deps import DEPENDENCIES
+from app.embedded import EmbeddedPostgres
+from app.observe import Metrics, Observer
+from app.ops import health, metrics, ready
+from app.problems import exception_handlers
+from app.queries import TaskQueries
+from app.settings import Settings
+
+log = logging.getLogger("tasks")
+
+
+@asynccontextmanager
+async def _database(app: Litestar) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    embedded = None
+    dsn = settings.database_url
+    if dsn is None:
+        embedded = EmbeddedPostgres(settings.data_dir)
+        dsn = embedded.start()
+    try:
+        app.state.pool = await create_pool(dsn, settings)
+        if settings.migrate_on_start:
+            async with app.state.pool.acquire() as conn:
+                await migrate(conn)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+    finally:
+        if embedded:
+            embedded.stop()
+
+
+class TaskApp(Litestar):
+    """Litestar, with every HTTP request (routed or not) observed: id, log line, metrics."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+        else:
+            await self.state.observer(scope, receive, send, super().__call__)
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings()
+    app = TaskApp(
+        route_handlers=[
+            # One router: Litestar cannot merge two controllers on one path otherwise.
+            Router("/", route_handlers=[TaskCommands, TaskQueries]),
+            health,
+            ready,
+            metrics,
+        ],
+        dependencies=DEPENDENCIES,
+        exception_handlers=exception_handlers(),
+        lifespan=[_database],
+        request_max_body_size=settings.max_body_bytes,
+        cors_config=CORSConfig(allow_origins=settings.cors_origins)
+        if settings.cors_origins
+        else None,
+        openapi_config=OpenAPIConfig(
+            title="Tasks",
+            version="1.0.0",
+            description="An event-sourced task service. The contract: API.md.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+        debug=False,
+    )
+    app.state.settings = settings
+    app.state.readiness_notes = {}
+    app.state.metrics = Metrics(app.state)
+    app.state.observer = Observer(app.state.metrics)
+    return app

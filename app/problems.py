@@ -1,0 +1,151 @@
+"""Every error as RFC 9457 problem+json, from one set of exception handlers."""
+
+import logging
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from events.decide import DomainError, StaleVersion, TaskAlreadyExists, TaskNotFound
+
+log = logging.getLogger("tasks.errors")
+
+PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 2
+
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    412: "Precondition Failed",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+class ProblemError(HTTPException):
+    """An error the API answers with a problem document of its own choosing."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(status_code=status, detail=detail, headers=headers)
+        self.errors = errors
+
+
+def bad_input(field: str, message: str) -> ProblemError:
+    return ProblemError(400, "The request is not valid.", errors=[FieldError(field, message)])
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Problem]:
+    title = _TITLES.get(status, "Error")
+    slug = title.lower().replace(" ", "-")
+    body = Problem(
+        type=f"/problems/{slug}", title=title, status=status, detail=detail, errors=errors
+    )
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _validation_errors(extra: Any) -> list[FieldError]:
+    if not isinstance(extra, list):
+        return []
+    return [
+        FieldError(_field(e), str(e.get("message", "invalid")))
+        for e in extra
+        if isinstance(e, dict)
+    ]
+
+
+def _field(error: dict[str, Any]) -> str:
+    key = str(error.get("key") or "")
+    return "body" if key in ("", "data") else key
+
+
+def on_http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    if isinstance(exc, ProblemError):
+        return problem_response(exc.status_code, exc.detail, exc.errors, exc.headers)
+    if isinstance(exc, ValidationException):
+        fields = _validation_errors(exc.extra) or [FieldError("body", exc.detail)]
+        return problem_response(400, "The request is not valid.", fields, exc.headers)
+    body_error = [FieldError("body", exc.detail)] if exc.status_code == 400 else None
+    return problem_response(exc.status_code, exc.detail, body_error, exc.headers)
+
+
+def on_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
+    match exc:
+        case TaskNotFound():
+            return problem_response(404, "No such task.")
+        case StaleVersion():
+            return problem_response(412, str(exc), headers={"ETag": f'"{exc.actual}"'})
+        case TaskAlreadyExists():
+            return problem_response(409, "The task already exists.")
+    return problem_response(400, str(exc))
+
+
+def on_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    log.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
+    )
+    return problem_response(
+        503,
+        "The database is unreachable; retry shortly.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(500, "An unexpected error occurred.")
+
+
+# What asyncpg raises when the server is down, restarting, or the connection is cut.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+)
+
+
+def exception_handlers() -> dict[Any, Any]:
+    handlers: dict[Any, Any] = {
+        HTTPException: on_http_error,
+        DomainError: on_domain_error,
+        Exception: on_unexpected,
+    }
+    handlers.update(dict.fromkeys(DATABASE_UNAVAILABLE, on_database_unavailable))
+    return handlers

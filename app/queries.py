@@ -1,0 +1,87 @@
+"""Query endpoints, served from the read table."""
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+import asyncpg
+import msgspec
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
+from litestar.status_codes import HTTP_304_NOT_MODIFIED
+
+from app import validate
+from app.problems import bad_input
+from app.responses import task_response
+from app.schemas import TaskOut, task_out
+from events.decide import TaskNotFound
+from projections.read_table import get_task, list_tasks
+
+
+class _Cursor(msgspec.Struct, array_like=True):
+    created_at: datetime
+    id: UUID
+
+
+def encode_cursor(created_at: datetime, task_id: UUID) -> str:
+    raw = msgspec.json.encode(_Cursor(created_at, task_id))
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        parsed = msgspec.json.decode(raw, type=_Cursor)
+    except (binascii.Error, ValueError, msgspec.DecodeError):
+        raise bad_input("cursor", "not a cursor this service handed out") from None
+    return parsed.created_at, parsed.id
+
+
+class TaskQueries(Controller):
+    path = "/api/{user_id:str}/tasks"
+    tags = ["queries"]
+
+    @get("/")
+    async def list_tasks(
+        self,
+        owner: NamedDependency[str],
+        pool: NamedDependency[asyncpg.Pool],
+        completed: FromQuery[bool | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    ) -> Response[list[TaskOut]]:
+        after = decode_cursor(cursor) if cursor else None
+        async with pool.acquire() as conn:
+            tasks = await list_tasks(conn, owner, completed=completed, after=after, limit=limit + 1)
+        headers = {}
+        if len(tasks) > limit:
+            tasks = tasks[:limit]
+            query = {"limit": limit, "cursor": encode_cursor(tasks[-1].created_at, tasks[-1].id)}
+            if completed is not None:
+                query["completed"] = str(completed).lower()
+            headers["Link"] = f'</api/{owner}/tasks?{urlencode(query)}>; rel="next"'
+        return Response([task_out(t) for t in tasks], headers=headers)
+
+    @get("/{task_id:uuid}")
+    async def get_task(
+        self,
+        owner: NamedDependency[str],
+        task_id: FromPath[UUID],
+        pool: NamedDependency[asyncpg.Pool],
+        if_none_match: Annotated[
+            str | None, HeaderParameter(name="If-None-Match", max_length=1000)
+        ] = None,
+    ) -> Response[Any]:
+        async with pool.acquire() as conn:
+            task = await get_task(conn, owner, task_id)
+        if task is None:
+            raise TaskNotFound()
+        if validate.etag_matches(if_none_match, task.version):
+            return Response(
+                None, status_code=HTTP_304_NOT_MODIFIED, headers={"ETag": f'"{task.version}"'}
+            )
+        return task_response(task)

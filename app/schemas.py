@@ -1,0 +1,61 @@
+"""Request and response bodies of the REST API (not the event Structs), with the API's limits."""
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from events.state import Task
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 2000
+
+# Limits are checked again after trimming (validate.py); these bound what is decoded at all.
+Title = Annotated[
+    str, Meta(max_length=4 * TITLE_MAX, description="1 to 200 characters once trimmed")
+]
+Description = Annotated[
+    str, Meta(max_length=DESCRIPTION_MAX, description="at most 2,000 characters")
+]
+
+
+class TaskCreateBody(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title
+    description: Description | None = None
+
+
+class TaskUpdateBody(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title | UnsetType = UNSET
+    description: Description | None | UnsetType = UNSET
+    completed: bool | UnsetType = UNSET
+
+
+class TaskOut(msgspec.Struct):
+    id: UUID
+    user_id: str
+    title: str
+    description: str | None
+    completed: bool
+    created_at: Annotated[str, Meta(description="RFC 3339, UTC, microseconds")]
+    updated_at: Annotated[str, Meta(description="RFC 3339, UTC, microseconds")]
+    version: int
+
+
+def rfc3339(at: datetime) -> str:
+    """UTC with microseconds always present, as the API promises."""
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def task_out(task: Task) -> TaskOut:
+    return TaskOut(
+        id=task.id,
+        user_id=task.user_id,
+        title=task.title,
+        description=task.description,
+        completed=task.completed,
+        created_at=rfc3339(task.created_at),
+        updated_at=rfc3339(task.updated_at),
+        version=task.version,
+    )

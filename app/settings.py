@@ -1,0 +1,29 @@
+"""Settings from the environment (prefix TASKS_) or a .env file."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TASKS_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "TASKS_DATABASE_URL"),
+        description="PostgreSQL URL; unset starts an embedded PostgreSQL in data_dir",
+    )
+    data_dir: Path = Field(default=Path(".tasks-data"), description="embedded PostgreSQL folder")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    pool_min_size: int = Field(default=2, ge=0)
+    pool_max_size: int = Field(default=10, ge=1)
+    pool_acquire_timeout: float = Field(default=5.0, gt=0, description="seconds")
+    statement_timeout_ms: int = Field(default=10_000, ge=0)
+    migrate_on_start: bool = True
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = 64 * 1024

@@ -1,0 +1,77 @@
+"""Task events (a tagged union, past tense) and the envelope they are recorded in."""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+
+class TaskEvent(msgspec.Struct, frozen=True, tag=True, tag_field="type"):
+    """Base of every task event. The tag (the class name) is what the `type` column holds.
+
+    Never rename a tag or change a field's type: stored events must keep decoding.
+    New fields get defaults; a change of shape bumps SCHEMA_VERSIONS and adds an upcaster.
+    """
+
+
+class TaskCreated(TaskEvent, frozen=True):
+    title: str
+    description: str | None = None
+    completed: bool = False
+
+
+class TaskUpdated(TaskEvent, frozen=True, omit_defaults=True):
+    title: str | UnsetType = UNSET
+    description: str | None | UnsetType = UNSET
+
+
+class TaskToggled(TaskEvent, frozen=True):
+    completed: bool
+
+
+class TaskDeleted(TaskEvent, frozen=True):
+    pass
+
+
+AnyTaskEvent = TaskCreated | TaskUpdated | TaskToggled | TaskDeleted
+
+EVENT_TYPES: dict[str, type[AnyTaskEvent]] = {
+    cls.__name__: cls for cls in (TaskCreated, TaskUpdated, TaskToggled, TaskDeleted)
+}
+
+# The shape version of each event type's data, recorded in every event's metadata.
+SCHEMA_VERSIONS: dict[str, int] = dict.fromkeys(EVENT_TYPES, 1)
+
+
+class RecordedEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """An event as the log holds it: the domain event plus its place in the log."""
+
+    position: int
+    stream_id: UUID
+    version: int
+    user_id: str
+    event: AnyTaskEvent
+    metadata: dict[str, Any]
+    recorded_at: datetime
+
+    @property
+    def type(self) -> str:
+        return type(self.event).__name__
+
+
+def event_data(event: TaskEvent) -> dict[str, Any]:
+    """The event's fields as stored in the `data` column (the tag lives in `type`)."""
+    data: dict[str, Any] = msgspec.to_builtins(event)
+    del data["type"]
+    return data
+
+
+def event_from_row(type_name: str, data: dict[str, Any]) -> AnyTaskEvent:
+    """Rebuild a domain event from its stored type and data."""
+    try:
+        cls = EVENT_TYPES[type_name]
+    except KeyError:
+        raise ValueError(f"unknown event type {type_name!r}") from None
+    return msgspec.convert(data, cls)

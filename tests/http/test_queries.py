@@ -1,0 +1,128 @@
+"""Queries through the real app: the list (order, filter, paging) and the single task."""
+
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
+from uuid import uuid4
+
+import asyncpg
+from litestar.testing import AsyncTestClient
+
+from events import store
+from events.state import Task
+from events.types import TaskCreated
+from tests.random_refs import random_user
+
+
+async def test_the_list_is_newest_first(client: AsyncTestClient) -> None:
+    user = random_user()
+    ids = [
+        (await client.post(f"/api/{user}/tasks", json={"title": f"t{n}"})).json()["id"]
+        for n in range(3)
+    ]
+    response = await client.get(f"/api/{user}/tasks")
+    assert response.status_code == 200
+    assert [t["id"] for t in response.json()] == ids[::-1]
+    assert "link" not in response.headers
+
+
+async def seed_with_one_creation_time(pool: asyncpg.Pool, user: str, count: int) -> set[str]:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    ids = set()
+    async with pool.acquire() as conn:
+        for _ in range(count):
+            task = Task(
+                id=uuid4(),
+                user_id=user,
+                title="same time",
+                description=None,
+                completed=False,
+                created_at=at,
+                updated_at=at,
+                version=1,
+            )
+            await store.append(
+                conn,
+                state=task,
+                expected_version=0,
+                events=[TaskCreated(title=task.title)],
+                metadata={},
+                recorded_at=at,
+            )
+            ids.add(str(task.id))
+    return ids
+
+
+async def test_tasks_created_at_the_same_time_keep_a_stable_order(
+    client: AsyncTestClient, pool: asyncpg.Pool
+) -> None:
+    user = random_user()
+    await seed_with_one_creation_time(pool, user, 5)
+    first = [t["id"] for t in (await client.get(f"/api/{user}/tasks")).json()]
+    again = [t["id"] for t in (await client.get(f"/api/{user}/tasks")).json()]
+    assert first == again == sorted(first, reverse=True)
+
+
+async def follow_pages(client: AsyncTestClient, url: str) -> list[list[str]]:
+    pages = []
+    while url:
+        response = await client.get(url)
+        assert response.status_code == 200
+        pages.append([t["id"] for t in response.json()])
+        link = response.headers.get("link")
+        url = link[1 : link.index(">")] if link else ""
+        if link:
+            assert link.endswith('; rel="next"')
+    return pages
+
+
+async def test_paging_with_the_next_link_visits_every_task_once_in_order(
+    client: AsyncTestClient, pool: asyncpg.Pool
+) -> None:
+    user = random_user()
+    await seed_with_one_creation_time(pool, user, 4)
+    for n in range(3):
+        await client.post(f"/api/{user}/tasks", json={"title": f"t{n}"})
+    everything = [t["id"] for t in (await client.get(f"/api/{user}/tasks")).json()]
+    pages = await follow_pages(client, f"/api/{user}/tasks?limit=2")
+    assert [len(p) for p in pages] == [2, 2, 2, 1]
+    assert [i for page in pages for i in page] == everything
+
+
+async def test_the_completed_filter_holds_across_pages(client: AsyncTestClient) -> None:
+    user = random_user()
+    done = []
+    for n in range(5):
+        task = (await client.post(f"/api/{user}/tasks", json={"title": f"t{n}"})).json()
+        if n % 2 == 0:
+            await client.patch(f"/api/{user}/tasks/{task['id']}/complete")
+            done.append(task["id"])
+    pages = await follow_pages(client, f"/api/{user}/tasks?completed=true&limit=2")
+    assert [i for page in pages for i in page] == done[::-1]
+    response = await client.get(f"/api/{user}/tasks?completed=false")
+    assert all(not t["completed"] for t in response.json())
+    assert len(response.json()) == 2
+    link = (await client.get(f"/api/{user}/tasks?completed=true&limit=1")).headers["link"]
+    assert parse_qs(urlsplit(link[1 : link.index(">")]).query)["completed"] == ["true"]
+
+
+async def test_the_limit_defaults_to_100(client: AsyncTestClient, pool: asyncpg.Pool) -> None:
+    user = random_user()
+    await seed_with_one_creation_time(pool, user, 101)
+    response = await client.get(f"/api/{user}/tasks")
+    assert len(response.json()) == 100
+    assert "link" in response.headers
+
+
+async def test_one_task_carries_its_etag_and_a_matching_if_none_match_gets_304(
+    client: AsyncTestClient,
+) -> None:
+    user = random_user()
+    task = (await client.post(f"/api/{user}/tasks", json={"title": "x"})).json()
+    url = f"/api/{user}/tasks/{task['id']}"
+    response = await client.get(url)
+    assert (response.status_code, response.json(), response.headers["etag"]) == (200, task, '"1"')
+    cached = await client.get(url, headers={"If-None-Match": '"1"'})
+    assert (cached.status_code, cached.content, cached.headers["etag"]) == (304, b"", '"1"')
+    await client.patch(f"{url}/complete")
+    fresh = await client.get(url, headers={"If-None-Match": '"1"'})
+    assert (fresh.status_code, fresh.json()["version"]) == (200, 2)

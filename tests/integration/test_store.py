@@ -1,0 +1,142 @@
+"""The event store against a real PostgreSQL: append, conflicts, reading a stream."""
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import asyncpg
+import pytest
+from msgspec import structs
+
+from events import store
+from events.state import Task
+from events.types import TaskCreated, TaskToggled, TaskUpdated
+from projections.read_table import get_task
+from tests.random_refs import random_user
+
+
+def created(user: str) -> Task:
+    now = datetime.now(UTC)
+    return Task(
+        id=uuid4(),
+        user_id=user,
+        title="Buy milk",
+        description=None,
+        completed=False,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+
+
+async def test_appended_events_are_read_back_in_version_order_with_their_envelope(
+    pool: asyncpg.Pool,
+) -> None:
+    task = created(random_user())
+    async with pool.acquire() as conn:
+        first = await store.append(
+            conn,
+            state=task,
+            expected_version=0,
+            events=[TaskCreated(title="Buy milk")],
+            metadata={"request_id": "r1", "actor": task.user_id},
+            recorded_at=task.created_at,
+        )
+        later = task.created_at.replace(microsecond=(task.created_at.microsecond + 1) % 1_000_000)
+        moved = structs.replace(
+            task, title="Buy oat milk", completed=True, version=3, updated_at=later
+        )
+        last = await store.append(
+            conn,
+            state=moved,
+            expected_version=1,
+            events=[TaskUpdated(title="Buy oat milk"), TaskToggled(completed=True)],
+            metadata={"request_id": "r2", "actor": task.user_id},
+            recorded_at=later,
+        )
+        stream = await store.read_stream(conn, task.user_id, task.id)
+        row = await get_task(conn, task.user_id, task.id)
+    assert [(e.version, e.type) for e in stream] == [
+        (1, "TaskCreated"),
+        (2, "TaskUpdated"),
+        (3, "TaskToggled"),
+    ]
+    assert [e.position for e in stream] == sorted(e.position for e in stream)
+    assert stream[0].position == first and stream[-1].position == last
+    assert stream[1].metadata == {"request_id": "r2", "actor": task.user_id, "schema_version": 1}
+    assert stream[2].recorded_at == later
+    assert row == moved
+
+
+async def test_an_append_with_a_stale_expected_version_fails_and_writes_nothing(
+    pool: asyncpg.Pool,
+) -> None:
+    task = created(random_user())
+    async with pool.acquire() as conn:
+        await store.append(
+            conn,
+            state=task,
+            expected_version=0,
+            events=[TaskCreated(title="Buy milk")],
+            metadata={},
+            recorded_at=task.created_at,
+        )
+        with pytest.raises(store.VersionConflict):
+            await store.append(
+                conn,
+                state=task,
+                expected_version=0,
+                events=[TaskCreated(title="again")],
+                metadata={},
+                recorded_at=task.created_at,
+            )
+        toggled = structs.replace(task, completed=True, version=2)
+        with pytest.raises(store.VersionConflict):
+            await store.append(
+                conn,
+                state=toggled,
+                expected_version=5,
+                events=[TaskToggled(completed=True)],
+                metadata={},
+                recorded_at=task.created_at,
+            )
+        stream = await store.read_stream(conn, task.user_id, task.id)
+        row = await get_task(conn, task.user_id, task.id)
+    assert [e.version for e in stream] == [1]
+    assert row == task
+
+
+async def test_another_users_stream_reads_as_empty(pool: asyncpg.Pool) -> None:
+    task = created(random_user())
+    async with pool.acquire() as conn:
+        await store.append(
+            conn,
+            state=task,
+            expected_version=0,
+            events=[TaskCreated(title="Buy milk")],
+            metadata={},
+            recorded_at=task.created_at,
+        )
+        assert await store.read_stream(conn, random_user(), task.id) == []
+        assert await get_task(conn, random_user(), task.id) is None
+
+
+async def test_the_feed_returns_events_after_a_position_in_log_order(pool: asyncpg.Pool) -> None:
+    user = random_user()
+    positions = []
+    async with pool.acquire() as conn:
+        for _ in range(3):
+            task = created(user)
+            positions.append(
+                await store.append(
+                    conn,
+                    state=task,
+                    expected_version=0,
+                    events=[TaskCreated(title="t")],
+                    metadata={},
+                    recorded_at=task.created_at,
+                )
+            )
+        mine = await store.read_feed(conn, after=positions[0], limit=10, user_id=user)
+        everyone = await store.read_feed(conn, after=positions[0], limit=2)
+    assert [e.position for e in mine] == positions[1:]
+    assert [e.position for e in everyone] == positions[1:]
