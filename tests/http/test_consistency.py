@@ -69,9 +69,7 @@ async def test_concurrent_updates_of_different_fields_are_all_kept(
     assert final["completed"] is toggles[-1]
 
 
-async def events_of(
-    pool: asyncpg.Pool, user: str, task_id: str
-) -> list[tuple[int, bool | None]]:
+async def events_of(pool: asyncpg.Pool, user: str, task_id: str) -> list[tuple[int, bool | None]]:
     """(version, completion it sets or None) for each event, read straight from the log."""
     async with pool.acquire() as conn:
         rows = await conn.fetch(

@@ -154,7 +154,9 @@ async def test_a_body_over_64_kib_gets_413_and_appends_nothing(
 async def test_a_body_that_is_not_json_gets_415(client: AsyncTestClient) -> None:
     for content_type in ("application/x-www-form-urlencoded", "text/plain", "application/xml"):
         response = await client.post(
-            f"/api/{random_user()}/tasks", content=b"title=x", headers={"content-type": content_type}
+            f"/api/{random_user()}/tasks",
+            content=b"title=x",
+            headers={"content-type": content_type},
         )
         assert_problem(response, 415)
 
@@ -184,7 +186,9 @@ async def test_an_unreachable_database_gets_503_with_retry_after_and_the_service
     app = create_app(settings.model_copy(update={"database_url": proxy.url}))
     user = random_user()
     async with AsyncTestClient(app) as client:
-        assert (await client.post(f"/api/{user}/tasks", json={"title": "before"})).status_code == 201
+        assert (
+            await client.post(f"/api/{user}/tasks", json={"title": "before"})
+        ).status_code == 201
         proxy.cut()
         for response in (
             await client.get(f"/api/{user}/tasks"),

@@ -22,7 +22,9 @@ async def test_metrics_count_requests_by_route_and_events_by_type(client: AsyncT
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     text = response.text
-    assert 'tasks_http_requests_total{method="POST",route="/api/{user_id}/tasks",status="201"}' in text
+    assert (
+        'tasks_http_requests_total{method="POST",route="/api/{user_id}/tasks",status="201"}' in text
+    )
     assert "tasks_http_request_duration_seconds_bucket" in text
     assert 'tasks_events_appended_total{type="TaskCreated"}' in text
     assert 'tasks_events_appended_total{type="TaskToggled"}' in text
