@@ -1,0 +1,79 @@
+"""Migrations: applied in order, recorded, rerunnable; readiness reflects them."""
+
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+import sql
+from app.main import create_app
+from app.settings import Settings
+
+
+@pytest.fixture
+async def fresh_database(migrated_url: str) -> AsyncIterator[str]:
+    """An empty database on the same server, dropped afterwards."""
+    name = f"tasks_mig_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(migrated_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(migrated_url)
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def run_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_tasks_migrate_applies_every_migration_once_and_can_rerun(
+    fresh_database: str,
+) -> None:
+    first = run_cli(fresh_database, "migrate")
+    assert first.returncode == 0, first.stderr
+    names = [name for name, _ in sql.migrations()]
+    assert f"applied {len(names)} migration(s)" in first.stdout
+    again = run_cli(fresh_database, "migrate")
+    assert (again.returncode, again.stdout.strip()) == (0, "applied 0 migration(s)")
+    conn = await asyncpg.connect(fresh_database)
+    try:
+        recorded = [
+            r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations ORDER BY name")
+        ]
+        tables = {
+            r["relname"]
+            for r in await conn.fetch("SELECT relname FROM pg_class WHERE relkind = 'r'")
+        }
+    finally:
+        await conn.close()
+    assert recorded == names
+    assert {"events", "tasks", "schema_migrations"} <= tables
+
+
+async def test_ready_is_503_until_the_schema_is_current(
+    fresh_database: str, settings: Settings
+) -> None:
+    app = create_app(
+        settings.model_copy(update={"database_url": fresh_database, "migrate_on_start": False})
+    )
+    async with AsyncTestClient(app) as client:
+        response = await client.get("/ready")
+        assert response.status_code == 503
+        assert "0001_events.sql" in response.json()["detail"]
+    assert run_cli(fresh_database, "migrate").returncode == 0
+    async with AsyncTestClient(app) as client:
+        assert (await client.get("/ready")).status_code == 200
