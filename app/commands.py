@@ -11,6 +11,7 @@ from msgspec import UNSET
 
 from app import validate
 from app.deps import request_metadata, require_json_body
+from app.replicas import commit_position
 from app.responses import task_response
 from app.schemas import TaskCreateBody, TaskOut, TaskUpdateBody
 from app.service import execute
@@ -27,6 +28,8 @@ async def _run(
 ) -> Task:
     outcome = await execute(pool, owner, task_id, command, request_metadata(request, owner))
     request.app.state.metrics.count_events(outcome.events)
+    if request.app.state.replicas is not None:
+        request.scope["state"]["consistency_token"] = await commit_position(pool)
     return outcome.task
 
 

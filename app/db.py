@@ -8,6 +8,7 @@ import asyncpg
 import msgspec
 
 import sql
+from app.replicas import Replica, ReplicaSet
 from app.settings import Settings
 
 log = logging.getLogger("tasks.db")
@@ -55,6 +56,23 @@ async def create_pool(dsn: str, settings: Settings) -> asyncpg.Pool:
         reset=_no_reset,
         server_settings=server_settings,
     )
+
+
+async def open_replicas(primary: asyncpg.Pool, settings: Settings) -> ReplicaSet | None:
+    """Pools for the read replicas, if any; they connect lazily, so one that is down
+    does not stop the service from starting."""
+    if not settings.read_replica_urls:
+        return None
+    lazy = settings.model_copy(update={"pool_min_size": 0})
+    replicas = [Replica(url, await create_pool(url, lazy)) for url in settings.read_replica_urls]
+    replica_set = ReplicaSet(
+        primary,
+        replicas,
+        max_lag_seconds=settings.replica_max_lag_ms / 1000,
+        wait_seconds=settings.consistency_wait_ms / 1000,
+    )
+    replica_set.start()
+    return replica_set
 
 
 def _checksum(text: str) -> str:

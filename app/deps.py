@@ -1,6 +1,6 @@
 """Dependencies every route shares: the pool, who is asking, what to record about the request."""
 
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 from litestar import Request
@@ -8,7 +8,7 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import BaseRouteHandler
-from litestar.params import FromPath
+from litestar.params import FromPath, HeaderParameter
 
 from app import validate
 from app.problems import ProblemError
@@ -16,6 +16,23 @@ from app.problems import ProblemError
 
 def provide_pool(state: State) -> asyncpg.Pool:
     return state.pool
+
+
+async def provide_reader(
+    state: State,
+    token: Annotated[
+        str | None,
+        HeaderParameter(
+            name="X-Consistency-Token",
+            max_length=40,
+            description="From a command's response: read no older than that command",
+        ),
+    ] = None,
+) -> asyncpg.Pool:
+    """Where a query reads: a replica that has caught up with the caller's token, or the primary."""
+    if state.replicas is None:
+        return state.pool
+    return await state.replicas.reader(token)
 
 
 def provide_owner(user_id: FromPath[str]) -> str:
@@ -44,4 +61,5 @@ def require_json_body(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
 DEPENDENCIES = {
     "pool": Provide(provide_pool, sync_to_thread=False),
     "owner": Provide(provide_owner, sync_to_thread=False),
+    "reader": Provide(provide_reader),
 }

@@ -11,9 +11,11 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app.commands import TaskCommands
-from app.db import create_pool, migrate
+from app.db import create_pool, migrate, open_replicas
 from app.deps import DEPENDENCIES
 from app.embedded import EmbeddedPostgres
+from app.jobs import deployment_jobs
+from app.leader import Leader
 from app.observe import Metrics, Observer
 from app.ops import health, metrics, ready
 from app.problems import exception_handlers
@@ -36,9 +38,17 @@ async def _database(app: Litestar) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             async with app.state.pool.acquire() as conn:
                 await migrate(conn)
+        app.state.replicas = await open_replicas(app.state.pool, settings)
+        app.state.leader = Leader(
+            dsn, app.state.pool, deployment_jobs(settings), settings.leader_retry_seconds
+        )
+        app.state.leader.start()
         try:
             yield
         finally:
+            await app.state.leader.stop()
+            if app.state.replicas:
+                await app.state.replicas.close()
             await app.state.pool.close()
     finally:
         if embedded:
@@ -83,6 +93,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     app.state.settings = settings
     app.state.readiness_notes = {}
+    app.state.replicas = None
+    app.state.leader = None
     app.state.metrics = Metrics(app.state)
     app.state.observer = Observer(app.state.metrics)
     return app

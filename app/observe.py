@@ -8,20 +8,20 @@ from collections.abc import Iterable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 access_log = logging.getLogger("tasks.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 
 
-class PoolCollector(Collector):
-    """Connection pool use, read at scrape time."""
+class StateCollector(Collector):
+    """Connection pool use and leadership, read at scrape time."""
 
     def __init__(self, state: Any) -> None:
         self._state = state
 
-    def collect(self) -> Iterable[GaugeMetricFamily]:
+    def collect(self) -> Iterable[GaugeMetricFamily | CounterMetricFamily]:
         pool = getattr(self._state, "pool", None)
         gauge = GaugeMetricFamily(
             "tasks_db_pool_connections", "Database pool connections", labels=["state"]
@@ -32,6 +32,17 @@ class PoolCollector(Collector):
             gauge.add_metric(["idle"], idle)
             gauge.add_metric(["max"], pool.get_max_size())
         yield gauge
+        leader = getattr(self._state, "leader", None)
+        if leader is not None:
+            yield GaugeMetricFamily(
+                "tasks_leader", "1 while this process runs the deployment's jobs", leader.is_leader
+            )
+            runs = CounterMetricFamily(
+                "tasks_leader_job_runs", "Deployment job runs in this process", labels=["job"]
+            )
+            for name, count in leader.runs.items():
+                runs.add_metric([name], count)
+            yield runs
 
 
 class Metrics:
@@ -55,7 +66,7 @@ class Metrics:
         self.events = Counter(
             "tasks_events_appended", "Events appended by type", ["type"], registry=self.registry
         )
-        self.registry.register(PoolCollector(state))
+        self.registry.register(StateCollector(state))
 
     def count_events(self, events: Iterable[object]) -> None:
         for event in events:
@@ -89,7 +100,10 @@ class Observer:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+                extra = [(b"x-request-id", rid.encode())]
+                if token := scope["state"].get("consistency_token"):
+                    extra.append((b"x-consistency-token", token.encode()))
+                message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         try:

@@ -26,7 +26,8 @@ async def ready(state: State) -> Response[Any]:
         return problem_response(503, "The database is unreachable.", headers={"Retry-After": "2"})
     if pending:
         return problem_response(503, f"Migrations not applied: {', '.join(pending)}.")
-    return Response({"status": "ready", **state.readiness_notes})
+    leader = state.leader is not None and state.leader.is_leader
+    return Response({"status": "ready", "leader": leader, **state.readiness_notes})
 
 
 @get("/metrics", tags=["operations"], media_type=CONTENT_TYPE_LATEST, include_in_schema=False)

@@ -49,13 +49,13 @@ class TaskQueries(Controller):
     async def list_tasks(
         self,
         owner: NamedDependency[str],
-        pool: NamedDependency[asyncpg.Pool],
+        reader: NamedDependency[asyncpg.Pool],
         completed: FromQuery[bool | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Response[list[TaskOut]]:
         after = decode_cursor(cursor) if cursor else None
-        async with pool.acquire() as conn:
+        async with reader.acquire() as conn:
             tasks = await list_tasks(conn, owner, completed=completed, after=after, limit=limit + 1)
         headers = {}
         if len(tasks) > limit:
@@ -71,12 +71,12 @@ class TaskQueries(Controller):
         self,
         owner: NamedDependency[str],
         task_id: FromPath[UUID],
-        pool: NamedDependency[asyncpg.Pool],
+        reader: NamedDependency[asyncpg.Pool],
         if_none_match: Annotated[
             str | None, HeaderParameter(name="If-None-Match", max_length=1000)
         ] = None,
     ) -> Response[Any]:
-        async with pool.acquire() as conn:
+        async with reader.acquire() as conn:
             task = await get_task(conn, owner, task_id)
         if task is None:
             raise TaskNotFound()

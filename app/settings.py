@@ -27,3 +27,16 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = 64 * 1024
+    leader_retry_seconds: float = Field(
+        default=2.0, gt=0, description="how often a non-leader tries to take over the jobs"
+    )
+    analyze_every_seconds: float = Field(
+        default=3600, gt=0, description="leader's ANALYZE of the log"
+    )
+    read_replica_urls: list[str] = Field(
+        default_factory=list, description="streaming replicas that serve queries (JSON list)"
+    )
+    replica_max_lag_ms: int = Field(default=5000, ge=0, description="skip a replica lagging more")
+    consistency_wait_ms: int = Field(
+        default=500, ge=0, description="how long a query waits for a replica to reach its token"
+    )

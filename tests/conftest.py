@@ -1,14 +1,18 @@
 """Fixtures: a real PostgreSQL (DATABASE_URL, else an embedded one), the app, a client."""
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -43,6 +47,21 @@ async def migrated_url(database_url: str) -> str:
     return database_url
 
 
+@pytest.fixture
+async def fresh_database(migrated_url: str) -> AsyncIterator[str]:
+    """An empty database on the same server, for tests that need the whole database to
+    themselves (leader election, migrations); dropped afterwards."""
+    name = f"tasks_mig_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(migrated_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(migrated_url)
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
 @pytest.fixture(scope="session")
 def settings(migrated_url: str) -> Settings:
     return Settings(database_url=migrated_url, log_level="WARNING", _env_file=None)
@@ -70,7 +89,9 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 class LiveServer:
     """`tasks serve` in a process of its own, on a free port."""
 
-    def __init__(self, database_url: str, workers: int = 1) -> None:
+    def __init__(
+        self, database_url: str, workers: int = 1, env: dict[str, str] | None = None
+    ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -78,6 +99,7 @@ class LiveServer:
             "DATABASE_URL": database_url,
             "TASKS_LOG_LEVEL": "WARNING",
             "TASKS_MIGRATE_ON_START": "false",
+            **(env or {}),
         }
         self.process = subprocess.Popen(
             [
@@ -108,6 +130,13 @@ class LiveServer:
             time.sleep(0.1)
         raise TimeoutError("server did not become ready")
 
+    def kill(self) -> None:
+        """SIGKILL the server and its workers: no shutdown code runs."""
+        for pid in [*_children(self.process.pid), self.process.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.process.wait()
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -115,6 +144,11 @@ class LiveServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
 
 
 def _free_port() -> int:

@@ -2,31 +2,13 @@
 
 import subprocess
 import sys
-import uuid
-from collections.abc import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-import pytest
 from litestar.testing import AsyncTestClient
 
 import sql
 from app.main import create_app
 from app.settings import Settings
-
-
-@pytest.fixture
-async def fresh_database(migrated_url: str) -> AsyncIterator[str]:
-    """An empty database on the same server, dropped afterwards."""
-    name = f"tasks_mig_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(migrated_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(migrated_url)
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def run_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:

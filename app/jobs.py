@@ -1,0 +1,16 @@
+"""Jobs that run once per deployment, on the leader (app/leader.py)."""
+
+import asyncpg
+
+from app.leader import Job
+from app.settings import Settings
+
+
+async def analyze_log(pool: asyncpg.Pool) -> None:
+    """Keep the planner's statistics of the log fresh as it grows (autovacuum's analyse
+    threshold is a fraction of the table, so a large append-only log waits long for it)."""
+    await pool.execute("ANALYZE events")
+
+
+def deployment_jobs(settings: Settings) -> list[Job]:
+    return [Job("analyze_log", every_seconds=settings.analyze_every_seconds, run=analyze_log)]

@@ -1,0 +1,117 @@
+"""Reads from a real streaming replica, with the consistency token keeping read-your-writes."""
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from app.db import migrate_url
+from app.main import create_app
+from app.settings import Settings
+from tests.pgcluster import PrimaryWithStandby
+from tests.random_refs import random_user
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[PrimaryWithStandby]:
+    cluster = PrimaryWithStandby()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+async def standby(cluster: PrimaryWithStandby) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(cluster.standby.url)
+    yield conn
+    await conn.execute("SELECT pg_wal_replay_resume()")
+    await conn.close()
+
+
+def replica_settings(settings: Settings, cluster: PrimaryWithStandby, **extra: object) -> Settings:
+    return settings.model_copy(
+        update={
+            "database_url": cluster.primary.url,
+            "read_replica_urls": [cluster.standby.url],
+            "consistency_wait_ms": 300,
+            **extra,
+        }
+    )
+
+
+async def titles(client: AsyncTestClient, user: str, token: str | None = None) -> list[str]:
+    headers = {"X-Consistency-Token": token} if token else {}
+    response = await client.get(f"/api/{user}/tasks", headers=headers)
+    assert response.status_code == 200, response.text
+    return [t["title"] for t in response.json()]
+
+
+async def until(predicate) -> None:  # type: ignore[no-untyped-def]
+    """Wait up to 5 s for an async predicate to hold."""
+    async with asyncio.timeout(5):
+        while not await predicate():  # noqa: ASYNC110 - polling another process
+            await asyncio.sleep(0.05)
+
+
+async def test_queries_read_the_replica_and_a_token_still_sees_its_own_write(
+    cluster: PrimaryWithStandby, standby: asyncpg.Connection, settings: Settings
+) -> None:
+    await migrate_url(cluster.primary.url)
+    user = random_user()
+    async with AsyncTestClient(create_app(replica_settings(settings, cluster))) as client:
+        first = await client.post(f"/api/{user}/tasks", json={"title": "first"})
+        token = first.headers["x-consistency-token"]
+        assert await titles(client, user, token) == ["first"]
+
+        await standby.execute("SELECT pg_wal_replay_pause()")
+        second = await client.post(f"/api/{user}/tasks", json={"title": "second"})
+        # Without a token the paused replica answers: it has not seen the second task.
+        assert await titles(client, user) == ["first"]
+        # With the second command's token the query falls back to the primary.
+        assert await titles(client, user, second.headers["x-consistency-token"]) == [
+            "second",
+            "first",
+        ]
+        await standby.execute("SELECT pg_wal_replay_resume()")
+        await until(lambda: _sees(client, user, 2))
+
+
+async def _sees(client: AsyncTestClient, user: str, count: int) -> bool:
+    return len(await titles(client, user)) == count
+
+
+async def test_a_replica_lagging_beyond_the_bound_is_skipped(
+    cluster: PrimaryWithStandby, standby: asyncpg.Connection, settings: Settings
+) -> None:
+    await migrate_url(cluster.primary.url)
+    user = random_user()
+    app = create_app(replica_settings(settings, cluster, replica_max_lag_ms=300))
+    async with AsyncTestClient(app) as client:
+        await client.post(f"/api/{user}/tasks", json={"title": "first"})
+        await standby.execute("SELECT pg_wal_replay_pause()")
+        await client.post(f"/api/{user}/tasks", json={"title": "second"})
+        # Once the replica is more than 300 ms behind, queries go to the primary.
+        await until(lambda: _sees(client, user, 2))
+
+
+async def test_a_replica_that_is_down_is_skipped(
+    cluster: PrimaryWithStandby, settings: Settings
+) -> None:
+    await migrate_url(cluster.primary.url)
+    user = random_user()
+    async with AsyncTestClient(create_app(replica_settings(settings, cluster))) as client:
+        await client.post(f"/api/{user}/tasks", json={"title": "first"})
+        cluster.standby.stop()
+        try:
+            await asyncio.sleep(0.6)
+            for _ in range(20):
+                assert await titles(client, user) == ["first"]
+            assert (await client.get("/ready")).status_code == 200
+        finally:
+            cluster.standby.start()
