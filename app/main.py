@@ -10,6 +10,7 @@ from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
+from app.audit import Audit
 from app.commands import TaskCommands
 from app.db import create_pool, migrate
 from app.deps import DEPENDENCIES
@@ -19,6 +20,7 @@ from app.ops import health, metrics, ready
 from app.problems import exception_handlers
 from app.queries import TaskQueries
 from app.settings import Settings
+from app.stream import EventHub
 
 log = logging.getLogger("tasks")
 
@@ -36,9 +38,11 @@ async def _database(app: Litestar) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             async with app.state.pool.acquire() as conn:
                 await migrate(conn)
+        app.state.hub = EventHub(dsn, app.state.pool, poll_seconds=settings.stream_poll_seconds)
         try:
             yield
         finally:
+            await app.state.hub.close()
             await app.state.pool.close()
     finally:
         if embedded:
@@ -60,7 +64,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = TaskApp(
         route_handlers=[
             # One router: Litestar cannot merge two controllers on one path otherwise.
-            Router("/", route_handlers=[TaskCommands, TaskQueries]),
+            Router("/", route_handlers=[TaskCommands, TaskQueries, Audit]),
             health,
             ready,
             metrics,

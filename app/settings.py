@@ -27,3 +27,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = 64 * 1024
+    stream_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, description="idle time before the event stream sends `: ping`"
+    )
+    stream_poll_seconds: float = Field(
+        default=1.0, gt=0, description="how often the event stream checks the log without NOTIFY"
+    )

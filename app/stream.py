@@ -1,0 +1,143 @@
+"""The live event stream: one listening connection per process wakes every client; each reads
+its own next page from the pool, so connections stay bounded however many clients listen."""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+
+import asyncpg
+import msgspec
+from litestar.response import ServerSentEventMessage
+
+from app.problems import DATABASE_UNAVAILABLE
+from app.schemas import event_out
+from events import store
+from events.types import RecordedEvent
+
+log = logging.getLogger("tasks.stream")
+
+CHANNEL = "tasks_events"  # sql/0010_events_notify.sql
+PAGE = 500
+_encode = msgspec.json.Encoder().encode
+
+
+class EventHub:
+    """Fans "something was appended" out to every stream client of this process.
+
+    A NOTIFY is only a wake-up: clients re-read the log from their own position, so a
+    lost or merged notification loses nothing. As a fallback (listener down, a missed
+    notification) the hub checks the log's head every `poll_seconds` and wakes everyone
+    when it moved.
+    """
+
+    def __init__(self, dsn: str, pool: asyncpg.Pool, *, poll_seconds: float) -> None:
+        self._dsn = dsn
+        self._pool = pool
+        self._poll_seconds = poll_seconds
+        self._waiters: set[asyncio.Event] = set()
+        self._listener: asyncpg.Connection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._head = -1
+        self.closed = False
+
+    def subscribe(self) -> asyncio.Event:
+        """A wake-up flag for one client; the hub starts with its first client."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="event-hub")
+        wake = asyncio.Event()
+        self._waiters.add(wake)
+        return wake
+
+    def unsubscribe(self, wake: asyncio.Event) -> None:
+        self._waiters.discard(wake)
+
+    def _wake_all(self, *_: object) -> None:
+        for wake in self._waiters:
+            wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self._listen()
+            await asyncio.sleep(self._poll_seconds)
+            if self._waiters and await self._head_moved():
+                self._wake_all()
+
+    async def _listen(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        try:
+            self._listener = await asyncpg.connect(
+                self._dsn, server_settings={"application_name": "tasks"}, timeout=5
+            )
+            await self._listener.add_listener(CHANNEL, self._wake_all)
+        except (*DATABASE_UNAVAILABLE, asyncpg.PostgresError) as exc:
+            log.warning("cannot listen for new events (%s); polling", type(exc).__name__)
+            self._listener = None
+            return
+        self._wake_all()  # events appended while nobody listened
+
+    async def _head_moved(self) -> bool:
+        try:
+            async with self._pool.acquire() as conn:
+                head = await store.head(conn)
+        except DATABASE_UNAVAILABLE:
+            return False
+        moved, self._head = head != self._head, head
+        return moved
+
+    async def close(self) -> None:
+        self.closed = True
+        self._wake_all()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._listener is not None:
+            await self._listener.close()
+
+
+def _message(recorded: RecordedEvent) -> ServerSentEventMessage:
+    data = _encode(event_out(recorded)).decode()
+    return ServerSentEventMessage(data=data, event=recorded.type, id=recorded.position)
+
+
+async def event_messages(
+    hub: EventHub,
+    pool: asyncpg.Pool,
+    *,
+    after: int,
+    user_id: str | None,
+    type_name: str | None,
+    heartbeat_seconds: float,
+) -> AsyncIterator[ServerSentEventMessage]:
+    """Every event after `after`, then each new one as it commits, with pings while quiet."""
+    wake = hub.subscribe()
+    position, sent_at = after, time.monotonic()
+    try:
+        yield ServerSentEventMessage(data=None, comment="ping", retry=1000)
+        while not hub.closed:
+            wake.clear()  # before reading: a commit after the read sets it again
+            async with pool.acquire() as conn:
+                page = await store.read_feed(
+                    conn, after=position, limit=PAGE, user_id=user_id, type_name=type_name
+                )
+            for recorded in page:
+                yield _message(recorded)
+            if page:
+                position, sent_at = page[-1].position, time.monotonic()
+                if len(page) == PAGE:
+                    continue
+            quiet = time.monotonic() - sent_at
+            try:
+                async with asyncio.timeout(max(heartbeat_seconds - quiet, 0)):
+                    await wake.wait()
+            except TimeoutError:
+                sent_at = time.monotonic()
+                yield ServerSentEventMessage(data=None, comment="ping")
+    except DATABASE_UNAVAILABLE as exc:
+        # End the response; the client reconnects with Last-Event-ID and loses nothing.
+        log.warning("event stream ended: database unavailable (%s)", type(exc).__name__)
+    finally:
+        hub.unsubscribe(wake)
