@@ -21,10 +21,10 @@ After = Annotated[
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=1000)]
 EventType = Annotated[
-    str | None, QueryParameter(query="type", max_length=64, description="one event type only")
+    str | None, QueryParameter(name="type", max_length=64, description="one event type only")
 ]
 UserFilter = Annotated[
-    str | None, QueryParameter(query="user_id", max_length=64, description="one user's only")
+    str | None, QueryParameter(name="user_id", max_length=64, description="one user's only")
 ]
 
 

@@ -70,7 +70,9 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 class LiveServer:
     """`tasks serve` in a process of its own, on a free port."""
 
-    def __init__(self, database_url: str, workers: int = 1) -> None:
+    def __init__(
+        self, database_url: str, workers: int = 1, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -78,6 +80,7 @@ class LiveServer:
             "DATABASE_URL": database_url,
             "TASKS_LOG_LEVEL": "WARNING",
             "TASKS_MIGRATE_ON_START": "false",
+            **(extra_env or {}),
         }
         self.process = subprocess.Popen(
             [
