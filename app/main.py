@@ -20,7 +20,7 @@ from app.ops import health, metrics, ready
 from app.problems import exception_handlers
 from app.queries import TaskQueries
 from app.settings import Settings
-from app.stream import EventHub
+from app.stream import EventHub, end_streams_on_stop
 
 log = logging.getLogger("tasks")
 
@@ -39,9 +39,11 @@ async def _database(app: Litestar) -> AsyncIterator[None]:
             async with app.state.pool.acquire() as conn:
                 await migrate(conn)
         app.state.hub = EventHub(dsn, app.state.pool, poll_seconds=settings.stream_poll_seconds)
+        restore_signals = end_streams_on_stop(app.state.hub)
         try:
             yield
         finally:
+            restore_signals()
             await app.state.hub.close()
             await app.state.pool.close()
     finally:

@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     stream_heartbeat_seconds: float = Field(
         default=15.0, gt=0, description="idle time before the event stream sends `: ping`"
     )
+    shutdown_grace_seconds: int = Field(
+        default=5,
+        gt=0,
+        description="on stop, how long open requests (event streams) may run before they are cut",
+    )
     stream_poll_seconds: float = Field(
         default=1.0, gt=0, description="how often the event stream checks the log without NOTIFY"
     )

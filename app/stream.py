@@ -4,8 +4,11 @@ its own next page from the pool, so connections stay bounded however many client
 import asyncio
 import contextlib
 import logging
+import signal
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from types import FrameType
 
 import asyncpg
 import msgspec
@@ -40,7 +43,8 @@ class EventHub:
         self._listener: asyncpg.Connection | None = None
         self._task: asyncio.Task[None] | None = None
         self._head = -1
-        self.closed = False
+        self._polling_only = False
+        self.stopping = False
 
     def subscribe(self) -> asyncio.Event:
         """A wake-up flag for one client; the hub starts with its first client."""
@@ -73,9 +77,13 @@ class EventHub:
             )
             await self._listener.add_listener(CHANNEL, self._wake_all)
         except (*DATABASE_UNAVAILABLE, asyncpg.PostgresError) as exc:
-            log.warning("cannot listen for new events (%s); polling", type(exc).__name__)
-            self._listener = None
+            if not self._polling_only:
+                log.warning("cannot listen for new events (%s); polling", type(exc).__name__)
+            self._listener, self._polling_only = None, True
             return
+        if self._polling_only:
+            log.info("listening for new events again")
+        self._polling_only = False
         self._wake_all()  # events appended while nobody listened
 
     async def _head_moved(self) -> bool:
@@ -87,9 +95,13 @@ class EventHub:
         moved, self._head = head != self._head, head
         return moved
 
-    async def close(self) -> None:
-        self.closed = True
+    def end_streams(self) -> None:
+        """Let every stream finish its response (the process is stopping)."""
+        self.stopping = True
         self._wake_all()
+
+    async def close(self) -> None:
+        self.end_streams()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -117,7 +129,7 @@ async def event_messages(
     position, sent_at = after, time.monotonic()
     try:
         yield ServerSentEventMessage(data=None, comment="ping", retry=1000)
-        while not hub.closed:
+        while not hub.stopping:
             wake.clear()  # before reading: a commit after the read sets it again
             async with pool.acquire() as conn:
                 page = await store.read_feed(
@@ -141,3 +153,35 @@ async def event_messages(
         log.warning("event stream ended: database unavailable (%s)", type(exc).__name__)
     finally:
         hub.unsubscribe(wake)
+
+
+def end_streams_on_stop(hub: EventHub) -> Callable[[], None]:
+    """On SIGINT/SIGTERM, end every event stream, then run the server's own handler.
+
+    Uvicorn waits for open responses before it stops, and a stream never ends by itself;
+    ended on the signal, streams close cleanly and their clients resume elsewhere with
+    Last-Event-ID. Returns a function that puts the previous handlers back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # signals reach only the main thread (in-process test clients)
+    loop = asyncio.get_running_loop()
+    previous = {
+        sig: signal.getsignal(sig) or signal.SIG_DFL for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+
+    def on_stop(signum: int, frame: FrameType | None) -> None:
+        loop.call_soon_threadsafe(hub.end_streams)
+        handler = previous[signal.Signals(signum)]
+        if callable(handler):
+            handler(signum, frame)
+        else:  # SIG_DFL or SIG_IGN: behave as if this hook were not there
+            signal.signal(signum, handler)
+            signal.raise_signal(signum)
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    for sig in previous:
+        signal.signal(sig, on_stop)
+    return restore

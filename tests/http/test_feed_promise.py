@@ -3,8 +3,6 @@ event exactly once, positions ascending, while transactions commit out of order 
 
 import asyncio
 import random
-from datetime import UTC, datetime
-from uuid import uuid4
 
 import asyncpg
 import httpx
@@ -12,10 +10,9 @@ import pytest
 
 from app.db import init_connection
 from events import store
-from events.state import Task
-from events.types import TaskCreated
 from tests.conftest import LiveServer
 from tests.random_refs import random_user
+from tests.seed import append_one
 
 WRITERS = 8
 TRANSACTIONS = 6
@@ -23,29 +20,6 @@ TRANSACTIONS = 6
 
 class RolledBack(Exception):
     """Raised on purpose inside a transaction to undo it."""
-
-
-async def append_one(conn: asyncpg.Connection, user: str) -> tuple[int, str]:
-    now = datetime.now(UTC)
-    task = Task(
-        id=uuid4(),
-        user_id=user,
-        title="t",
-        description=None,
-        completed=False,
-        created_at=now,
-        updated_at=now,
-        version=1,
-    )
-    position = await store.append(
-        conn,
-        state=task,
-        expected_version=0,
-        events=[TaskCreated(title="t")],
-        metadata={},
-        recorded_at=now,
-    )
-    return position, str(task.id)
 
 
 async def writer(url: str, user: str, rng: random.Random) -> list[tuple[int, str]]:
