@@ -120,3 +120,24 @@ async def test_twenty_clients_use_no_more_connections_than_the_pool_and_one_list
     positions = {tuple(e["id"] for e in batch) for batch in batches}
     assert len(positions) == 1, "every client saw the same events"
     assert 1 <= peak <= POOL_MAX + 1
+
+
+async def test_stopping_the_server_ends_open_streams_cleanly(migrated_url: str) -> None:
+    server = LiveServer(migrated_url)
+    try:
+        await asyncio.to_thread(server.wait_ready)
+        async with (
+            httpx.AsyncClient(base_url=server.url) as client,
+            client.stream("GET", "/api/events/stream") as response,
+        ):
+            stream = EventStream(response)
+            await stream.take_comments(1)
+            server.process.terminate()
+            with pytest.raises(EOFError):
+                await stream.take(1)  # the response ends: the client would reconnect
+        await asyncio.to_thread(server.process.wait, 30)
+    finally:
+        await asyncio.to_thread(server.stop)
+    assert server.process.stderr is not None
+    errors = server.process.stderr.read().decode()
+    assert "Traceback" not in errors and "ERROR" not in errors, errors
