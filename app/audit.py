@@ -80,7 +80,12 @@ class Audit(Controller):
         user_id = validate.user_id(user) if user is not None else None
         return await _feed(pool, after, limit, user_id, validate.event_type(event_type))
 
-    @get("/events/stream", guards=[require_auditor])
+    @get(
+        "/events/stream",
+        guards=[require_auditor],
+        media_type="text/event-stream",
+        response_description="id: position, event: type, data: the event JSON; `: ping` while quiet",
+    )
     async def event_stream(
         self,
         request: Request[Any, Any, Any],

@@ -110,3 +110,18 @@ async def test_a_user_named_events_keeps_their_own_paths(client: AsyncTestClient
     assert [e["type"] for e in history] == ["TaskCreated"]
     feed = await client.get(f"/api/events/events?after={history[0]['position'] - 1}&limit=1")
     assert feed.json()["events"] == history
+
+
+async def test_the_openapi_document_describes_the_audit_endpoints(client: AsyncTestClient) -> None:
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    assert {p["name"] for p in paths["/api/events"]["get"]["parameters"]} == {
+        "after",
+        "limit",
+        "type",
+        "user_id",
+    }
+    assert "get" in paths["/api/{user_id}/tasks/{task_id}/history"]
+    assert "get" in paths["/api/{user_id}/events"]
+    assert "text/event-stream" in paths["/api/events/stream"]["get"]["responses"]["200"]["content"]
+    single = paths["/api/{user_id}/tasks/{task_id}"]["get"]["parameters"]
+    assert {"version", "as_of"} <= {p["name"] for p in single}
