@@ -115,6 +115,24 @@ def _message(recorded: RecordedEvent) -> ServerSentEventMessage:
     return ServerSentEventMessage(data=data, event=recorded.type, id=recorded.position)
 
 
+async def _read_page(
+    pool: asyncpg.Pool, after: int, user_id: str | None, type_name: str | None
+) -> list[RecordedEvent]:
+    async with pool.acquire() as conn:
+        return await store.read_feed(
+            conn, after=after, limit=PAGE, user_id=user_id, type_name=type_name
+        )
+
+
+async def _woken_within(wake: asyncio.Event, seconds: float) -> bool:
+    try:
+        async with asyncio.timeout(max(seconds, 0)):
+            await wake.wait()
+    except TimeoutError:
+        return False
+    return True
+
+
 async def event_messages(
     hub: EventHub,
     pool: asyncpg.Pool,
@@ -131,10 +149,7 @@ async def event_messages(
         yield ServerSentEventMessage(data=None, comment="ping", retry=1000)
         while not hub.stopping:
             wake.clear()  # before reading: a commit after the read sets it again
-            async with pool.acquire() as conn:
-                page = await store.read_feed(
-                    conn, after=position, limit=PAGE, user_id=user_id, type_name=type_name
-                )
+            page = await _read_page(pool, position, user_id, type_name)
             for recorded in page:
                 yield _message(recorded)
             if page:
@@ -142,10 +157,7 @@ async def event_messages(
                 if len(page) == PAGE:
                     continue
             quiet = time.monotonic() - sent_at
-            try:
-                async with asyncio.timeout(max(heartbeat_seconds - quiet, 0)):
-                    await wake.wait()
-            except TimeoutError:
+            if not await _woken_within(wake, heartbeat_seconds - quiet):
                 sent_at = time.monotonic()
                 yield ServerSentEventMessage(data=None, comment="ping")
     except DATABASE_UNAVAILABLE as exc:

@@ -8,8 +8,11 @@ from contextlib import asynccontextmanager
 import asyncpg
 from litestar.response import ServerSentEventMessage
 
+from app.db import create_pool
+from app.settings import Settings
 from app.stream import EventHub, event_messages
 from events import store
+from tests.proxy import DatabaseProxy
 from tests.random_refs import random_user
 from tests.seed import append_one
 from tests.sse import TIMEOUT_SECONDS
@@ -81,3 +84,25 @@ async def test_a_stream_sends_new_events_pings_when_quiet_and_ends_when_the_hub_
         async with asyncio.timeout(TIMEOUT_SECONDS):
             remaining = [m async for m in messages]
     assert all(m.comment == "ping" for m in remaining)
+
+
+async def test_a_stream_ends_quietly_when_the_database_goes_away(
+    settings: Settings, migrated_url: str
+) -> None:
+    proxy = DatabaseProxy(migrated_url)
+    proxy.start()
+    pool = await create_pool(proxy.url, settings)
+    try:
+        async with hub_of(proxy.url, pool, poll_seconds=0.05) as hub:
+            messages = event_messages(
+                hub, pool, after=2**62, user_id=None, type_name=None, heartbeat_seconds=0.05
+            )
+            assert (await next_message(messages)).comment == "ping"
+            proxy.cut()
+            # The response ends (no error): the client reconnects with Last-Event-ID.
+            async with asyncio.timeout(TIMEOUT_SECONDS):
+                remaining = [m async for m in messages]
+            assert all(m.comment == "ping" for m in remaining)
+    finally:
+        pool.terminate()
+        proxy.close()
