@@ -1,8 +1,10 @@
 """The per-user and global event feeds through the real app: log order, filters, paging by next."""
 
+import asyncpg
 from litestar.testing import AsyncTestClient
 
 from tests.random_refs import random_user
+from tests.seed import append_one
 
 
 async def some_history(client: AsyncTestClient, user: str) -> list[dict]:
@@ -75,6 +77,21 @@ async def test_a_feed_past_its_end_is_empty_and_next_stays_at_after(
     for url in (f"/api/{user}/events?after={far}", f"/api/events?after={far}"):
         assert (await client.get(url)).json() == {"events": [], "next": far}
     assert (await client.get(f"/api/{random_user()}/events")).json() == {"events": [], "next": 0}
+
+
+async def test_a_page_holds_100_events_unless_asked_otherwise(
+    client: AsyncTestClient, pool: asyncpg.Pool
+) -> None:
+    user = random_user()
+    async with pool.acquire() as conn:
+        positions = [(await append_one(conn, user))[0] for _ in range(101)]
+    first = (await client.get(f"/api/{user}/events")).json()
+    assert [e["position"] for e in first["events"]] == positions[:100]
+    assert first["next"] == positions[99]
+    rest = (await client.get(f"/api/{user}/events?after={first['next']}&limit=1000")).json()
+    assert [e["position"] for e in rest["events"]] == positions[100:]
+    everyone = (await client.get(f"/api/events?user_id={user}")).json()
+    assert len(everyone["events"]) == 100
 
 
 async def test_bad_feed_parameters_are_400_naming_the_parameter(client: AsyncTestClient) -> None:
