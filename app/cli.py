@@ -47,6 +47,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             log_level=settings.log_level.lower(),
             access_log=False,
             proxy_headers=False,
+            # Event streams never finish on their own: cut them so a stop cannot hang.
+            # Their clients reconnect with Last-Event-ID and lose nothing.
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         )
     return 0
 

@@ -45,6 +45,15 @@ def request_metadata(request: Request[Any, Any, Any], owner: str) -> dict[str, A
     return {"request_id": request.scope["state"].get("request_id"), "actor": owner}
 
 
+def require_auditor(_: ASGIConnection[Any, Any, Any, Any], __: BaseRouteHandler) -> None:
+    """Guard for every user's events (the global feed and the live stream).
+
+    DOES NOTHING YET: there is no authentication so far. Once tokens exist, this is
+    where a caller without the role `auditor` gets 403; every handler that needs
+    the role already names this guard.
+    """
+
+
 _JSON_TYPES = ("application/json",)
 
 

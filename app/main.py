@@ -10,6 +10,7 @@ from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
+from app.audit import Audit
 from app.commands import TaskCommands
 from app.db import create_pool, migrate, open_replicas
 from app.deps import DEPENDENCIES
@@ -21,6 +22,7 @@ from app.ops import health, metrics, ready
 from app.problems import exception_handlers
 from app.queries import TaskQueries
 from app.settings import Settings
+from app.stream import EventHub, end_streams_on_stop
 
 log = logging.getLogger("tasks")
 
@@ -43,9 +45,13 @@ async def _database(app: Litestar) -> AsyncIterator[None]:
             dsn, app.state.pool, deployment_jobs(settings), settings.leader_retry_seconds
         )
         app.state.leader.start()
+        app.state.hub = EventHub(dsn, app.state.pool, poll_seconds=settings.stream_poll_seconds)
+        restore_signals = end_streams_on_stop(app.state.hub)
         try:
             yield
         finally:
+            restore_signals()
+            await app.state.hub.close()
             await app.state.leader.stop()
             if app.state.replicas:
                 await app.state.replicas.close()
@@ -70,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = TaskApp(
         route_handlers=[
             # One router: Litestar cannot merge two controllers on one path otherwise.
-            Router("/", route_handlers=[TaskCommands, TaskQueries]),
+            Router("/", route_handlers=[TaskCommands, TaskQueries, Audit]),
             health,
             ready,
             metrics,

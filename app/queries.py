@@ -15,10 +15,12 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from app import validate
+from app.history import parse_as_of, task_as_it_stood
 from app.problems import bad_input
 from app.responses import task_response
 from app.schemas import TaskOut, task_out
 from events.decide import TaskNotFound
+from events.state import Task
 from projections.read_table import get_task, list_tasks
 
 
@@ -75,9 +77,22 @@ class TaskQueries(Controller):
         if_none_match: Annotated[
             str | None, HeaderParameter(name="If-None-Match", max_length=1000)
         ] = None,
+        version: Annotated[
+            int | None, QueryParameter(ge=1, le=2**31 - 1, description="the task at this version")
+        ] = None,
+        as_of: Annotated[
+            str | None,
+            QueryParameter(max_length=64, description="the task at this RFC 3339 time"),
+        ] = None,
     ) -> Response[Any]:
-        async with reader.acquire() as conn:
-            task = await get_task(conn, owner, task_id)
+        """The task now (from the read table), or as it stood at a version or time (folded)."""
+        task: Task | None
+        if version is not None or as_of is not None:
+            at = parse_as_of(as_of) if as_of is not None else None
+            task = await task_as_it_stood(reader, owner, task_id, version=version, as_of=at)
+        else:
+            async with reader.acquire() as conn:
+                task = await get_task(conn, owner, task_id)
         if task is None:
             raise TaskNotFound()
         if validate.etag_matches(if_none_match, task.version):

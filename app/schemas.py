@@ -1,13 +1,14 @@
 """Request and response bodies of the REST API (not the event Structs), with the API's limits."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from events.state import Task
+from events.types import RecordedEvent, event_data
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 2000
@@ -43,6 +44,24 @@ class TaskOut(msgspec.Struct):
     version: int
 
 
+class EventOut(msgspec.Struct):
+    """One event of the log, as the audit endpoints show it."""
+
+    position: int
+    stream_id: UUID
+    version: int
+    user_id: str
+    type: str
+    data: Annotated[dict[str, Any], Meta(description="the event's fields, in their current shape")]
+    metadata: Annotated[dict[str, Any], Meta(description="request_id, actor, schema_version")]
+    recorded_at: Annotated[str, Meta(description="RFC 3339, UTC, microseconds")]
+
+
+class FeedOut(msgspec.Struct):
+    events: list[EventOut]
+    next: Annotated[int, Meta(description="pass as `after` to continue")]
+
+
 def rfc3339(at: datetime) -> str:
     """UTC with microseconds always present, as the API promises."""
     return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -58,4 +77,18 @@ def task_out(task: Task) -> TaskOut:
         created_at=rfc3339(task.created_at),
         updated_at=rfc3339(task.updated_at),
         version=task.version,
+    )
+
+
+def event_out(recorded: RecordedEvent) -> EventOut:
+    """The event with its data in the current shape (upcast on read); metadata as recorded."""
+    return EventOut(
+        position=recorded.position,
+        stream_id=recorded.stream_id,
+        version=recorded.version,
+        user_id=recorded.user_id,
+        type=recorded.type,
+        data=event_data(recorded.event),
+        metadata=recorded.metadata,
+        recorded_at=rfc3339(recorded.recorded_at),
     )

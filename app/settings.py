@@ -40,3 +40,14 @@ class Settings(BaseSettings):
     consistency_wait_ms: int = Field(
         default=500, ge=0, description="how long a query waits for a replica to reach its token"
     )
+    stream_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, description="idle time before the event stream sends `: ping`"
+    )
+    shutdown_grace_seconds: int = Field(
+        default=5,
+        gt=0,
+        description="on stop, how long open requests (event streams) may run before they are cut",
+    )
+    stream_poll_seconds: float = Field(
+        default=1.0, gt=0, description="how often the event stream checks the log without NOTIFY"
+    )

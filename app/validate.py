@@ -4,9 +4,12 @@ import re
 
 from app.problems import bad_input
 from app.schemas import DESCRIPTION_MAX, TITLE_MAX
+from events.types import EVENT_TYPES
 
 USER_ID = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 _ETAG = re.compile(r'\s*(?:W/)?"(\d{1,9})"\s*')
+_POSITION = re.compile(r"\s*(\d{1,19})\s*")
+MAX_POSITION = 2**63 - 1
 
 
 def user_id(value: str) -> str:
@@ -55,3 +58,18 @@ def etag_matches(header: str | None, version: int) -> bool:
         if tag == "*" or tag.removeprefix("W/") == f'"{version}"':
             return True
     return False
+
+
+def event_type(value: str | None) -> str | None:
+    """An event type filter: one of the known types, or None for all."""
+    if value is not None and value not in EVENT_TYPES:
+        raise bad_input("type", f"must be one of {', '.join(EVENT_TYPES)}")
+    return value
+
+
+def last_event_id(header: str) -> int:
+    """The position a reconnecting stream client last saw."""
+    match = _POSITION.fullmatch(header)
+    if match is None or int(match.group(1)) > MAX_POSITION:
+        raise bad_input("Last-Event-ID", "must be an event position this stream sent")
+    return int(match.group(1))

@@ -75,11 +75,31 @@ async def read_stream(
 
 
 async def read_feed(
-    conn: asyncpg.Connection, *, after: int, limit: int, user_id: str | None = None
+    conn: asyncpg.Connection,
+    *,
+    after: int,
+    limit: int,
+    user_id: str | None = None,
+    type_name: str | None = None,
 ) -> list[RecordedEvent]:
-    """Events after a position, in log order: every user's, or one user's."""
-    if user_id is None:
+    """Events after a position, in log order: every user's or one user's, of any type or one.
+
+    Appends take a global lock held to commit, so positions become visible in order and
+    `after` (the last position a reader saw) never skips an event committed later.
+    """
+    # One query per filter combination, so each keeps a plan that uses its index.
+    if user_id is None and type_name is None:
         rows = await conn.fetch(_SQL["read_all"], after, limit)
-    else:
+    elif user_id is None:
+        rows = await conn.fetch(_SQL["read_all_of_type"], after, type_name, limit)
+    elif type_name is None:
         rows = await conn.fetch(_SQL["read_user"], user_id, after, limit)
+    else:
+        rows = await conn.fetch(_SQL["read_user_of_type"], user_id, after, type_name, limit)
     return [_recorded(r) for r in rows]
+
+
+async def head(conn: asyncpg.Connection) -> int:
+    """The newest position in the log (0 when it is empty)."""
+    position: int = await conn.fetchval(_SQL["head"])
+    return position

@@ -2,7 +2,8 @@
 
 To change an event's shape: bump its entry in SCHEMA_VERSIONS and register a
 function here that rewrites the old data dict into the new shape. Stored rows are
-never rewritten; old shapes are upgraded on every read.
+never rewritten; old shapes are upgraded on every read (README: "Changing an
+event's shape").
 """
 
 from collections.abc import Callable
@@ -21,6 +22,9 @@ def upcast(type_name: str, data: dict[str, Any], metadata: dict[str, Any]) -> An
     version = int(metadata.get("schema_version", 1))
     current = SCHEMA_VERSIONS.get(type_name, 1)
     while version < current:
-        data = UPCASTERS[(type_name, version)](data)
+        step = UPCASTERS.get((type_name, version))
+        if step is None:
+            raise LookupError(f"no upcaster for {type_name} from schema version {version}")
+        data = step(data)
         version += 1
     return event_from_row(type_name, data)

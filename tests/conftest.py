@@ -90,7 +90,7 @@ class LiveServer:
     """`tasks serve` in a process of its own, on a free port."""
 
     def __init__(
-        self, database_url: str, workers: int = 1, env: dict[str, str] | None = None
+        self, database_url: str, workers: int = 1, extra_env: dict[str, str] | None = None
     ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -99,7 +99,7 @@ class LiveServer:
             "DATABASE_URL": database_url,
             "TASKS_LOG_LEVEL": "WARNING",
             "TASKS_MIGRATE_ON_START": "false",
-            **(env or {}),
+            **(extra_env or {}),
         }
         self.process = subprocess.Popen(
             [

@@ -22,3 +22,28 @@ SELECT position, stream_id, version, user_id, type, data, metadata, recorded_at
    AND position > $2
  ORDER BY position
  LIMIT $3
+
+-- name: read_all_of_type
+-- No (type, position) index: there are four types, each a large share of the log, so
+-- walking positions and skipping other types reads few rows per event returned, while
+-- another index would slow every append inside the global append lock.
+SELECT position, stream_id, version, user_id, type, data, metadata, recorded_at
+  FROM events
+ WHERE position > $1
+   AND type = $2
+ ORDER BY position
+ LIMIT $3
+
+-- name: read_user_of_type
+SELECT position, stream_id, version, user_id, type, data, metadata, recorded_at
+  FROM events
+ WHERE user_id = $1
+   AND position > $2
+   AND type = $3
+ ORDER BY position
+ LIMIT $4
+
+-- name: head
+-- The newest position in the log, 0 when it is empty.
+SELECT coalesce(max(position), 0)
+  FROM events

@@ -1,0 +1,108 @@
+"""The stream's hub and message loop against a real PostgreSQL: NOTIFY wakes clients, a poll
+wakes them when nobody can listen, quiet streams ping, and a stopping hub ends every stream."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from litestar.response import ServerSentEventMessage
+
+from app.db import create_pool
+from app.settings import Settings
+from app.stream import EventHub, event_messages
+from events import store
+from tests.proxy import DatabaseProxy
+from tests.random_refs import random_user
+from tests.seed import append_one
+from tests.sse import TIMEOUT_SECONDS
+
+UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nowhere"
+
+
+@asynccontextmanager
+async def hub_of(dsn: str, pool: asyncpg.Pool, poll_seconds: float) -> AsyncIterator[EventHub]:
+    hub = EventHub(dsn, pool, poll_seconds=poll_seconds)
+    try:
+        yield hub
+    finally:
+        await hub.close()
+
+
+async def woken(wake: asyncio.Event) -> None:
+    async with asyncio.timeout(TIMEOUT_SECONDS):
+        await wake.wait()
+    wake.clear()
+
+
+async def test_a_commit_wakes_a_client_through_notify(
+    pool: asyncpg.Pool, migrated_url: str
+) -> None:
+    async with hub_of(migrated_url, pool, poll_seconds=600) as hub:
+        wake = hub.subscribe()
+        await woken(wake)  # the hub wakes everyone once it listens: it may have missed some
+        async with pool.acquire() as conn:
+            await append_one(conn, random_user())
+        await woken(wake)  # no poll for ten minutes: only the notification can do this
+
+
+async def test_with_no_listener_the_poll_still_wakes_clients(pool: asyncpg.Pool) -> None:
+    async with hub_of(UNREACHABLE, pool, poll_seconds=0.05) as hub:
+        wake = hub.subscribe()
+        await woken(wake)  # the first poll learns where the log ends
+        async with pool.acquire() as conn:
+            await append_one(conn, random_user())
+        await woken(wake)
+
+
+async def next_message(messages: AsyncIterator[ServerSentEventMessage]) -> ServerSentEventMessage:
+    async with asyncio.timeout(TIMEOUT_SECONDS):
+        return await anext(messages)
+
+
+async def test_a_stream_sends_new_events_pings_when_quiet_and_ends_when_the_hub_stops(
+    pool: asyncpg.Pool, migrated_url: str
+) -> None:
+    user = random_user()
+    async with pool.acquire() as conn:
+        start = await store.head(conn)
+    async with hub_of(migrated_url, pool, poll_seconds=600) as hub:
+        messages = event_messages(
+            hub, pool, after=start, user_id=user, type_name=None, heartbeat_seconds=0.05
+        )
+        first = await next_message(messages)
+        assert (first.comment, first.retry, first.data) == ("ping", 1000, None)
+        async with pool.acquire() as conn:
+            position, stream_id = await append_one(conn, user)
+        message = await next_message(messages)
+        while message.comment == "ping":
+            message = await next_message(messages)
+        assert (message.id, message.event) == (position, "TaskCreated")
+        assert stream_id in str(message.data)
+        assert (await next_message(messages)).comment == "ping"
+        hub.end_streams()
+        async with asyncio.timeout(TIMEOUT_SECONDS):
+            remaining = [m async for m in messages]
+    assert all(m.comment == "ping" for m in remaining)
+
+
+async def test_a_stream_ends_quietly_when_the_database_goes_away(
+    settings: Settings, migrated_url: str
+) -> None:
+    proxy = DatabaseProxy(migrated_url)
+    proxy.start()
+    pool = await create_pool(proxy.url, settings)
+    try:
+        async with hub_of(proxy.url, pool, poll_seconds=0.05) as hub:
+            messages = event_messages(
+                hub, pool, after=2**62, user_id=None, type_name=None, heartbeat_seconds=0.05
+            )
+            assert (await next_message(messages)).comment == "ping"
+            proxy.cut()
+            # The response ends (no error): the client reconnects with Last-Event-ID.
+            async with asyncio.timeout(TIMEOUT_SECONDS):
+                remaining = [m async for m in messages]
+            assert all(m.comment == "ping" for m in remaining)
+    finally:
+        pool.terminate()
+        proxy.close()
