@@ -11,6 +11,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath
 
 from app import validate
+from app.auth import AUDITOR, Claims
 from app.problems import ProblemError
 
 
@@ -18,9 +19,33 @@ def provide_pool(state: State) -> asyncpg.Pool:
     return state.pool
 
 
-def provide_owner(user_id: FromPath[str]) -> str:
-    """The user whose tasks the path names. The one place the caller's identity is settled."""
-    return validate.user_id(user_id)
+def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Claims | None:
+    """The verified claims of the request's bearer token (401 if there is none that is valid),
+    or None when authentication is switched off."""
+    auth = connection.app.state.auth
+    return None if auth is None else auth.claims(connection.headers.get("authorization"))
+
+
+def provide_owner(request: Request[Any, Any, Any], user_id: FromPath[str]) -> str:
+    """The user whose tasks the path names, who must be the one the bearer token names.
+
+    The one place the caller's identity is settled: 401 without a valid token, 400 for a
+    malformed user id, 403 for a token of another user.
+    """
+    claims = authenticate(request)
+    owner = validate.user_id(user_id)
+    if claims is not None and claims.sub != owner:
+        raise ProblemError(
+            403, "The token is for another user; a user may only use their own tasks."
+        )
+    return owner
+
+
+def require_auditor(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard for every user's events (the global feed and stream): a token with role auditor."""
+    claims = authenticate(connection)
+    if claims is not None and AUDITOR not in claims.roles:
+        raise ProblemError(403, f"Reading every user's events needs the role {AUDITOR}.")
 
 
 def request_metadata(request: Request[Any, Any, Any], owner: str) -> dict[str, Any]:

@@ -9,7 +9,9 @@ from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 
+from app.auth import authenticator
 from app.commands import TaskCommands
 from app.db import create_pool, migrate
 from app.deps import DEPENDENCIES
@@ -21,6 +23,14 @@ from app.queries import TaskQueries
 from app.settings import Settings
 
 log = logging.getLogger("tasks")
+
+BEARER = SecurityScheme(
+    type="http",
+    scheme="bearer",
+    bearer_format="JWT",
+    description="HS256 JWT: `sub` is the user id, `exp` required, `roles` may hold auditor."
+    " `tasks token USER` prints one.",
+)
 
 
 @asynccontextmanager
@@ -60,7 +70,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = TaskApp(
         route_handlers=[
             # One router: Litestar cannot merge two controllers on one path otherwise.
-            Router("/", route_handlers=[TaskCommands, TaskQueries]),
+            Router("/", route_handlers=[TaskCommands, TaskQueries], security=[{"bearer": []}]),
             health,
             ready,
             metrics,
@@ -78,11 +88,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description="An event-sourced task service. The contract: API.md.",
             path="/schema",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(security_schemes={"bearer": BEARER}),
         ),
         debug=False,
     )
     app.state.settings = settings
     app.state.readiness_notes = {}
+    app.state.auth = authenticator(settings)
+    if app.state.auth is None:
+        log.warning(
+            "AUTHENTICATION IS DISABLED (TASKS_AUTH_DISABLED=true): anyone who can reach this"
+            " service can read and change every user's tasks"
+        )
+        app.state.readiness_notes["authentication"] = "disabled"
     app.state.metrics = Metrics(app.state)
     app.state.observer = Observer(app.state.metrics)
     return app

@@ -1,0 +1,199 @@
+"""Bearer tokens: who may call what, how a refusal looks, rotation, and switching auth off."""
+
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jwt
+import pytest
+from litestar import Litestar, get
+from litestar.testing import AsyncTestClient
+from pydantic import SecretStr
+
+from app.auth import AUDITOR, authenticator, data_folder_secret
+from app.deps import require_auditor
+from app.main import create_app
+from app.problems import exception_handlers
+from app.settings import Settings
+from tests.random_refs import random_user
+from tests.tokens import SECRET, bearer, expired, token
+
+OTHER_SECRET = "another-secret-that-is-long-enough-" + "o" * 10
+
+
+def bad_tokens(user: str) -> dict[str, dict[str, str]]:
+    """Authorization headers that must all get 401, by what is wrong with them."""
+    now = int(time.time())
+    return {
+        "missing": {},
+        "empty": {"Authorization": ""},
+        "not bearer": {"Authorization": f"Basic {token(user)}"},
+        "bearer without token": {"Authorization": "Bearer "},
+        "malformed": {"Authorization": "Bearer not.a.jwt"},
+        "huge": {"Authorization": "Bearer " + "a" * 5000},
+        "expired": {"Authorization": f"Bearer {expired(user)}"},
+        "wrongly signed": {"Authorization": f"Bearer {token(user, secret=OTHER_SECRET)}"},
+        "no exp": {"Authorization": "Bearer " + jwt.encode({"sub": user}, SECRET, "HS256")},
+        "alg none": {
+            "Authorization": "Bearer "
+            + jwt.encode({"sub": user, "exp": now + 60}, None, algorithm="none")
+        },
+        "sub not a string": {
+            "Authorization": "Bearer " + jwt.encode({"sub": 7, "exp": now + 60}, SECRET, "HS256")
+        },
+        "roles not a list": {
+            "Authorization": "Bearer "
+            + jwt.encode({"sub": user, "exp": now + 60, "roles": "auditor"}, SECRET, "HS256")
+        },
+    }
+
+
+def assert_401(response) -> None:  # type: ignore[no-untyped-def]
+    assert response.status_code == 401, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.json()["status"] == 401
+
+
+@pytest.mark.parametrize("case", list(bad_tokens("x")))
+async def test_a_request_without_a_valid_token_gets_401_and_changes_nothing(
+    client: AsyncTestClient, case: str
+) -> None:
+    user = random_user()
+    headers = bad_tokens(user)[case]
+    post = client.post(f"/api/{user}/tasks", json={"title": "x"}, headers=headers, auth=None)
+    assert_401(await post)
+    assert_401(await client.get(f"/api/{user}/tasks", headers=headers, auth=None))
+    assert (await client.get(f"/api/{user}/tasks")).json() == []
+
+
+async def test_a_token_sent_but_refused_says_invalid_token(client: AsyncTestClient) -> None:
+    user = random_user()
+    missing = await client.get(f"/api/{user}/tasks", auth=None)
+    assert missing.headers["www-authenticate"] == "Bearer"
+    refused = await client.get(f"/api/{user}/tasks", headers={"Authorization": "Bearer x.y.z"})
+    assert refused.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    assert "x.y.z" not in refused.text
+
+
+async def test_a_token_for_another_user_gets_403(client: AsyncTestClient) -> None:
+    owner, intruder = random_user(), random_user()
+    task = (await client.post(f"/api/{owner}/tasks", json={"title": "mine"})).json()
+    response = await client.get(f"/api/{owner}/tasks/{task['id']}", headers=bearer(intruder))
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
+    auditor = bearer(intruder, roles=[AUDITOR])
+    assert (await client.get(f"/api/{owner}/tasks", headers=auditor)).status_code == 403
+
+
+async def test_operations_and_the_schema_need_no_token(client: AsyncTestClient) -> None:
+    for path in ("/health", "/ready", "/metrics", "/schema/openapi.json"):
+        assert (await client.get(path, auth=None)).status_code == 200, path
+
+
+async def test_the_openapi_document_declares_the_bearer_scheme_on_the_api_only(
+    client: AsyncTestClient,
+) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    scheme = document["components"]["securitySchemes"]["bearer"]
+    assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")
+    for operation in document["paths"]["/api/{user_id}/tasks"].values():
+        assert operation["security"] == [{"bearer": []}]
+    assert "security" not in document["paths"]["/health"]["get"]
+
+
+async def test_while_rotating_tokens_of_the_previous_secret_still_work(settings: Settings) -> None:
+    rotated = settings.model_copy(
+        update={"auth_secret": SecretStr(OTHER_SECRET), "auth_previous_secret": SecretStr(SECRET)}
+    )
+    user = random_user()
+    async with AsyncTestClient(create_app(rotated)) as client:
+        for secret in (SECRET, OTHER_SECRET):
+            headers = {"Authorization": f"Bearer {token(user, secret=secret)}"}
+            assert (await client.get(f"/api/{user}/tasks", headers=headers)).status_code == 200
+        third = {"Authorization": f"Bearer {token(user, secret='t' * 40)}"}
+        assert_401(await client.get(f"/api/{user}/tasks", headers=third))
+
+
+async def test_with_auth_disabled_no_token_is_needed_and_ready_says_so(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"auth_disabled": True}))
+    user = random_user()
+    async with AsyncTestClient(app) as client:
+        assert (await client.post(f"/api/{user}/tasks", json={"title": "x"})).status_code == 201
+        assert (await client.get("/ready")).json()["authentication"] == "disabled"
+
+
+def auditor_app(settings: Settings) -> Litestar:
+    """The smallest app with a route behind require_auditor, as the global feed has."""
+
+    @get("/api/events", guards=[require_auditor], sync_to_thread=False)
+    def feed() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    app = Litestar([feed], exception_handlers=exception_handlers())
+    app.state.auth = authenticator(settings)
+    return app
+
+
+async def test_require_auditor_lets_only_auditors_through(settings: Settings) -> None:
+    async with AsyncTestClient(auditor_app(settings)) as client:
+        user = random_user()
+        allowed = await client.get("/api/events", headers=bearer(user, roles=["x", AUDITOR]))
+        assert allowed.status_code == 200
+        refused = await client.get("/api/events", headers=bearer(user))
+        assert (refused.status_code, refused.headers["content-type"]) == (
+            403,
+            "application/problem+json",
+        )
+        for case, headers in bad_tokens(user).items():
+            refused = await client.get("/api/events", headers=headers, auth=None)
+            assert refused.status_code == 401, case
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        env={"PATH": "/usr/bin:/bin", "TASKS_LOG_LEVEL": "WARNING", **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_tasks_token_prints_a_token_the_service_accepts() -> None:
+    done = run_cli("token", "alice", "--role", AUDITOR, "--ttl", "120", TASKS_AUTH_SECRET=SECRET)
+    assert done.returncode == 0, done.stderr
+    claims = authenticator(Settings(auth_secret=SECRET, _env_file=None)).claims(  # type: ignore[union-attr]
+        f"Bearer {done.stdout.strip()}"
+    )
+    assert (claims.sub, claims.roles) == ("alice", (AUDITOR,))
+    payload = jwt.decode(done.stdout.strip(), SECRET, algorithms=["HS256"])
+    assert payload["exp"] - payload["iat"] == 120
+
+
+def test_without_a_secret_an_external_database_refuses_to_start_and_says_why() -> None:
+    for command in (["token", "alice"], ["serve", "--port", "1"]):
+        done = run_cli(*command, DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
+        assert done.returncode == 2
+        assert "TASKS_AUTH_SECRET" in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_a_short_secret_is_refused_without_echoing_it() -> None:
+    done = run_cli("token", "alice", TASKS_AUTH_SECRET="short-secret-value")
+    assert done.returncode != 0
+    assert "short-secret-value" not in done.stderr + done.stdout
+
+
+def test_the_data_folder_secret_is_made_once_private_and_reused(tmp_path: Path) -> None:
+    first = data_folder_secret(tmp_path)
+    assert len(first) >= 32
+    mode = (tmp_path / "auth-secret").stat().st_mode
+    assert stat.S_IMODE(mode) == 0o600
+    assert data_folder_secret(tmp_path) == first
+    done = run_cli("token", "bob", TASKS_DATA_DIR=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert jwt.decode(done.stdout.strip(), first, algorithms=["HS256"])["sub"] == "bob"
