@@ -1,6 +1,6 @@
 """Dependencies every route shares: the pool, who is asking, what to record about the request."""
 
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 from litestar import Request
@@ -8,7 +8,7 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import BaseRouteHandler
-from litestar.params import FromPath
+from litestar.params import FromPath, Parameter
 
 from app import validate
 from app.auth import AUDITOR, Claims
@@ -26,7 +26,17 @@ def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Claims | Non
     return None if auth is None else auth.claims(connection.headers.get("authorization"))
 
 
-def provide_owner(request: Request[Any, Any, Any], user_id: FromPath[str]) -> str:
+UserId = Annotated[
+    str,
+    Parameter(
+        description="1 to 64 characters of A-Z a-z 0-9 . _ @ -",
+        # Documented here, checked in validate.user_id (after authentication).
+        schema_extra={"pattern": f"^{validate.USER_ID.pattern}$", "minLength": 1, "maxLength": 64},
+    ),
+]
+
+
+def provide_owner(request: Request[Any, Any, Any], user_id: FromPath[UserId]) -> str:
     """The user whose tasks the path names, who must be the one the bearer token names.
 
     The one place the caller's identity is settled: 401 without a valid token, 400 for a

@@ -1,5 +1,6 @@
 """The application factory."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,7 +17,9 @@ from app.commands import TaskCommands
 from app.db import create_pool, migrate
 from app.deps import DEPENDENCIES
 from app.embedded import EmbeddedPostgres
+from app.idempotency import purge_periodically
 from app.observe import Metrics, Observer
+from app.openapi import close_request_bodies
 from app.ops import health, metrics, ready
 from app.problems import exception_handlers
 from app.queries import TaskQueries
@@ -46,9 +49,15 @@ async def _database(app: Litestar) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             async with app.state.pool.acquire() as conn:
                 await migrate(conn)
+        purge = asyncio.create_task(
+            purge_periodically(
+                app.state.pool, settings.idempotency_ttl_seconds, settings.idempotency_purge_seconds
+            )
+        )
         try:
             yield
         finally:
+            purge.cancel()
             await app.state.pool.close()
     finally:
         if embedded:
@@ -92,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
+    close_request_bodies(app)
     app.state.settings = settings
     app.state.readiness_notes = {}
     app.state.auth = authenticator(settings)

@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from app import validate
+from app.openapi import ETAG, LINK, LIST_RESPONSES, TASK_RESPONSES
 from app.problems import bad_input
 from app.responses import task_response
 from app.schemas import TaskOut, task_out
@@ -45,7 +46,7 @@ class TaskQueries(Controller):
     path = "/api/{user_id:str}/tasks"
     tags = ["queries"]
 
-    @get("/")
+    @get("/", responses=LIST_RESPONSES, response_headers=[LINK])
     async def list_tasks(
         self,
         owner: NamedDependency[str],
@@ -66,7 +67,7 @@ class TaskQueries(Controller):
             headers["Link"] = f'</api/{owner}/tasks?{urlencode(query)}>; rel="next"'
         return Response([task_out(t) for t in tasks], headers=headers)
 
-    @get("/{task_id:uuid}")
+    @get("/{task_id:uuid}", responses=TASK_RESPONSES, response_headers=[ETAG])
     async def get_task(
         self,
         owner: NamedDependency[str],

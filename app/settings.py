@@ -38,3 +38,4 @@ class Settings(BaseSettings):
     auth_previous_secret: SecretStr | None = Field(default=None, min_length=MIN_SECRET_CHARS)
     auth_disabled: bool = False
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=1)
+    idempotency_purge_seconds: float = Field(default=300, gt=0, description="purge interval")
