@@ -11,6 +11,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.params import HeaderParameter
 
+from app.db import read
 from app.problems import DATABASE_UNAVAILABLE, ProblemError
 from events.state import Task
 from events.store import KEY_CONSTRAINT, KeyAlreadyUsed, Receipt
@@ -82,8 +83,9 @@ async def pending(request: Request[Any, Any, Any], key: str | None) -> Pending |
 
 async def replay(pool: asyncpg.Pool, owner: str, pending: Pending) -> Response[Any] | None:
     """The stored response for this key, 422 if the key came with another request, else None."""
-    async with pool.acquire() as conn:
-        row = await conn.fetchrow(_SQL["recall"], owner, pending.key, pending.ttl_seconds)
+    row = await read(
+        pool, lambda conn: conn.fetchrow(_SQL["recall"], owner, pending.key, pending.ttl_seconds)
+    )
     if row is None:
         return None
     if row["request_hash"] != pending.request_hash:

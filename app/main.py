@@ -18,7 +18,7 @@ from app.db import create_pool, migrate
 from app.deps import DEPENDENCIES
 from app.embedded import EmbeddedPostgres
 from app.idempotency import purge_periodically
-from app.observe import Metrics, Observer
+from app.observe import Metrics, Observer, quiet_library_tracebacks
 from app.openapi import close_request_bodies
 from app.ops import health, metrics, ready
 from app.problems import exception_handlers
@@ -76,6 +76,7 @@ class TaskApp(Litestar):
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
+    quiet_library_tracebacks()
     app = TaskApp(
         route_handlers=[
             # One router: Litestar cannot merge two controllers on one path otherwise.

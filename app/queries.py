@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from app import validate
+from app.db import read
 from app.openapi import ETAG, LINK, LIST_RESPONSES, TASK_RESPONSES
 from app.problems import bad_input
 from app.responses import task_response
@@ -56,8 +57,9 @@ class TaskQueries(Controller):
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Response[list[TaskOut]]:
         after = decode_cursor(cursor) if cursor else None
-        async with pool.acquire() as conn:
-            tasks = await list_tasks(conn, owner, completed=completed, after=after, limit=limit + 1)
+        tasks = await read(
+            pool, lambda c: list_tasks(c, owner, completed=completed, after=after, limit=limit + 1)
+        )
         headers = {}
         if len(tasks) > limit:
             tasks = tasks[:limit]
@@ -77,8 +79,7 @@ class TaskQueries(Controller):
             str | None, HeaderParameter(name="If-None-Match", max_length=1000)
         ] = None,
     ) -> Response[Any]:
-        async with pool.acquire() as conn:
-            task = await get_task(conn, owner, task_id)
+        task = await read(pool, lambda conn: get_task(conn, owner, task_id))
         if task is None:
             raise TaskNotFound()
         if validate.etag_matches(if_none_match, task.version):

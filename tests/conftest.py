@@ -119,6 +119,8 @@ class LiveServer:
         return httpx.AsyncClient(base_url=self.url, auth=self.auth, **kwargs)
 
     def log_text(self) -> str:
+        if self.log.closed:
+            return self._last_log
         return Path(self.log.name).read_text(encoding="utf-8", errors="replace")
 
     def wait_ready(self, timeout: float = 20) -> None:
@@ -141,6 +143,7 @@ class LiveServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self._last_log = self.log_text()
         self.log.close()
 
 
