@@ -13,7 +13,13 @@ from msgspec import UNSET
 from app import idempotency, validate
 from app.deps import request_metadata, require_json_body
 from app.idempotency import IdempotencyKey, Reply
-from app.openapi import COMMAND_RESPONSES, CREATE_RESPONSES, ETAG, LOCATION
+from app.openapi import (
+    COMMAND_RESPONSES,
+    CREATE_RESPONSES,
+    DELETE_RESPONSES,
+    ETAG,
+    LOCATION,
+)
 from app.problems import ProblemError
 from app.responses import task_reply
 from app.schemas import TaskCreateBody, TaskOut, TaskUpdateBody
@@ -54,7 +60,14 @@ def _no_content(_: Task) -> Reply:
 
 
 IfMatch = Annotated[
-    str | None, HeaderParameter(name="If-Match", max_length=100, description='An ETag such as "3"')
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        max_length=100,
+        description='An ETag such as "3", or *',
+        # Documented here, checked in validate.if_match.
+        schema_extra={"pattern": r'^\s*(\*|(W/)?"[0-9]{1,9}")\s*$'},
+    ),
 ]
 
 
@@ -125,7 +138,7 @@ class TaskCommands(Controller):
         command = ToggleTask(expected_version=validate.if_match(if_match))
         return await _run(request, pool, owner, task_id, command, task_reply, idempotency_key)
 
-    @delete("/{task_id:uuid}", status_code=204, responses=COMMAND_RESPONSES)
+    @delete("/{task_id:uuid}", status_code=204, responses=DELETE_RESPONSES)
     async def delete_task(
         self,
         owner: NamedDependency[str],

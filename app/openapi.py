@@ -33,9 +33,14 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
     }
 
 
-CREATE_RESPONSES = problems(400, 401, 403, 409, 413, 415, 422, 503)
+# 404 also answers a path that matches no route (a malformed id, say).
+CREATE_RESPONSES = problems(400, 401, 403, 404, 409, 413, 415, 422, 503)
 COMMAND_RESPONSES = problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 503)
-LIST_RESPONSES = problems(400, 401, 403, 503)
+DELETE_RESPONSES = {
+    **COMMAND_RESPONSES,
+    204: ResponseSpec(None, description="Deleted; no body."),
+}
+LIST_RESPONSES = problems(400, 401, 403, 404, 503)
 TASK_RESPONSES = {
     **problems(400, 401, 403, 404, 503),
     304: ResponseSpec(None, description="If-None-Match names the current version."),
