@@ -12,7 +12,7 @@ from litestar.params import FromPath, Parameter
 
 from app import validate
 from app.auth import AUDITOR, Claims
-from app.problems import ProblemError
+from app.problems import ProblemError, bad_input
 
 
 def provide_pool(state: State) -> asyncpg.Pool:
@@ -61,6 +61,20 @@ def require_auditor(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRoute
 def request_metadata(request: Request[Any, Any, Any], owner: str) -> dict[str, Any]:
     """What every event records about the request that caused it."""
     return {"request_id": request.scope["state"].get("request_id"), "actor": owner}
+
+
+class TaskRequest(Request[Any, Any, Any]):
+    """Litestar's request, with every undecodable JSON body a 400: msgspec raises plain
+    UnicodeDecodeError for bytes that are not UTF-8 and RecursionError for nesting deeper
+    than it can follow, which Litestar would otherwise pass on as 500s."""
+
+    async def json(self) -> Any:
+        try:
+            return await super().json()
+        except UnicodeDecodeError:
+            raise bad_input("body", "is not UTF-8") from None
+        except RecursionError:
+            raise bad_input("body", "is nested too deeply") from None
 
 
 _JSON_TYPES = ("application/json",)

@@ -15,7 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from app.auth import authenticator
 from app.commands import TaskCommands
 from app.db import create_pool, migrate
-from app.deps import DEPENDENCIES
+from app.deps import DEPENDENCIES, TaskRequest
 from app.embedded import EmbeddedPostgres
 from app.idempotency import purge_periodically
 from app.observe import Metrics, Observer, quiet_library_tracebacks
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             metrics,
         ],
         dependencies=DEPENDENCIES,
+        request_class=TaskRequest,
         exception_handlers=exception_handlers(),
         lifespan=[_database],
         request_max_body_size=settings.max_body_bytes,
