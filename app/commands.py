@@ -1,5 +1,6 @@
 """Command endpoints: each appends events to the log and projects them before answering."""
 
+from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -35,7 +36,7 @@ async def _run(
     owner: str,
     task_id: UUID,
     command: Command,
-    respond: Any,
+    respond: Callable[[Task], Reply],
     key: str | None,
 ) -> Response[Any]:
     """Run the command once per idempotency key: a key seen before replays its first answer."""
@@ -50,8 +51,7 @@ async def _run(
         except KeyAlreadyUsed:
             continue  # a request with the same key committed first: replay its answer
         request.app.state.metrics.count_events(outcome.events)
-        reply: Reply = respond(outcome.task)
-        return reply.response()
+        return respond(outcome.task).response()
     raise ProblemError(409, "A request with this Idempotency-Key is still in progress; retry.")
 
 

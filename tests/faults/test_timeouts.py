@@ -40,7 +40,8 @@ async def test_a_command_stuck_behind_a_lock_gets_503_and_so_does_a_request_left
         TASKS_POOL_MIN_SIZE="1",
         TASKS_POOL_MAX_SIZE="1",
         TASKS_POOL_ACQUIRE_TIMEOUT="0.5",
-        TASKS_STATEMENT_TIMEOUT_MS="1500",
+        # Far apart, so the read surely gives up while the command still holds the connection.
+        TASKS_STATEMENT_TIMEOUT_MS="3000",
     )
     user = random_user()
     try:

@@ -20,7 +20,7 @@ from schemathesis.checks import (
 
 from tests.conftest import LiveServer
 from tests.random_refs import random_user
-from tests.tokens import bearer
+from tests.tokens import AUDITOR_USER, bearer
 
 pytestmark = pytest.mark.slow
 
@@ -33,6 +33,8 @@ CHECKS = [
 ]
 # Per operation and mode, in a fixed order: with the runs aimed at a real task, about 400.
 EXAMPLES = 25
+# Server-Sent Events never end when allowed: not something to fire generated requests at.
+ENDLESS = {"/api/events/stream"}
 SEEN: Counter[tuple[str, int]] = Counter()  # (method, status) of every answer
 
 
@@ -51,8 +53,10 @@ def check_operation(
     )
     @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
     def run(case: schemathesis.Case) -> None:
-        user = str((case.path_parameters or {}).get("user_id", "nobody"))
-        response = case.call(base_url=url, headers=bearer(user))
+        user = (case.path_parameters or {}).get("user_id")
+        # A user's own token for their paths; an auditor's for every user's events.
+        headers = bearer(str(user)) if user is not None else bearer(AUDITOR_USER, ["auditor"])
+        response = case.call(base_url=url, headers=headers, timeout=10)
         SEEN[(case.method, response.status_code)] += 1
         case.validate_response(response, checks=CHECKS)
 
@@ -67,6 +71,8 @@ def test_generated_requests_get_no_5xx_and_only_documented_answers(
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 6
     for operation in operations:
+        if operation.path in ENDLESS:
+            continue
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             try:
                 check_operation(operation, mode, live_server.url)
