@@ -36,6 +36,12 @@ UserId = Annotated[
 ]
 
 
+def require_token(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard on every /api route: a valid token before anything else, the body included, is
+    looked at. provide_owner then settles whose tasks it may touch (the check is cached)."""
+    authenticate(connection)
+
+
 def provide_owner(request: Request[Any, Any, Any], user_id: FromPath[UserId]) -> str:
     """The user whose tasks the path names, who must be the one the bearer token names.
 

@@ -15,7 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from app.auth import authenticator
 from app.commands import TaskCommands
 from app.db import create_pool, migrate
-from app.deps import DEPENDENCIES, TaskRequest
+from app.deps import DEPENDENCIES, TaskRequest, require_token
 from app.embedded import EmbeddedPostgres
 from app.idempotency import purge_periodically
 from app.observe import Metrics, Observer, quiet_library_tracebacks
@@ -80,7 +80,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = TaskApp(
         route_handlers=[
             # One router: Litestar cannot merge two controllers on one path otherwise.
-            Router("/", route_handlers=[TaskCommands, TaskQueries], security=[{"bearer": []}]),
+            Router(
+                "/",
+                route_handlers=[TaskCommands, TaskQueries],
+                guards=[require_token],
+                security=[{"bearer": []}],
+            ),
             health,
             ready,
             metrics,

@@ -2,6 +2,7 @@
 
 import time
 
+import httpx
 import jwt
 import pytest
 from litestar import Litestar, get
@@ -13,6 +14,7 @@ from app.deps import require_auditor
 from app.main import create_app
 from app.problems import ProblemError, exception_handlers
 from app.settings import Settings
+from tests.conftest import LiveServer
 from tests.random_refs import random_user
 from tests.tokens import SECRET, bearer, expired, token
 
@@ -65,6 +67,17 @@ async def test_a_request_without_a_valid_token_gets_401_and_changes_nothing(
     assert (await client.get(f"/api/{user}/tasks")).json() == []
 
 
+async def test_a_missing_token_is_refused_before_the_body_is_looked_at(
+    client: AsyncTestClient,
+) -> None:
+    user = random_user()
+    for content, content_type in ((b"{not json", "application/json"), (b"x", "text/plain")):
+        response = await client.post(
+            f"/api/{user}/tasks", content=content, headers={"content-type": content_type}, auth=None
+        )
+        assert_401(response)
+
+
 async def test_a_token_sent_but_refused_says_invalid_token(client: AsyncTestClient) -> None:
     user = random_user()
     missing = await client.get(f"/api/{user}/tasks", auth=None)
@@ -113,12 +126,18 @@ async def test_while_rotating_tokens_of_the_previous_secret_still_work(settings:
         assert_401(await client.get(f"/api/{user}/tasks", headers=third))
 
 
-async def test_with_auth_disabled_no_token_is_needed_and_ready_says_so(settings: Settings) -> None:
-    app = create_app(settings.model_copy(update={"auth_disabled": True}))
+@pytest.mark.slow
+def test_with_auth_disabled_no_token_is_needed_and_the_service_says_so(migrated_url: str) -> None:
+    server = LiveServer(migrated_url, TASKS_AUTH_DISABLED="true")
     user = random_user()
-    async with AsyncTestClient(app) as client:
-        assert (await client.post(f"/api/{user}/tasks", json={"title": "x"})).status_code == 201
-        assert (await client.get("/ready")).json()["authentication"] == "disabled"
+    try:
+        server.wait_ready()
+        created = httpx.post(f"{server.url}/api/{user}/tasks", json={"title": "x"})
+        assert created.status_code == 201
+        assert httpx.get(f"{server.url}/ready").json()["authentication"] == "disabled"
+    finally:
+        server.stop()
+    assert "AUTHENTICATION IS DISABLED" in server.log_text()
 
 
 def auditor_app(settings: Settings) -> Litestar:
