@@ -103,6 +103,7 @@ async def create_pool(dsn: str, settings: Settings) -> Pool:
         max_size=settings.pool_max_size,
         max_queries=50_000,
         max_inactive_connection_lifetime=300.0,
+        setup=None,
         init=init_connection,
         reset=_no_reset,
         loop=None,

@@ -133,7 +133,7 @@ async def test_an_expired_key_is_ignored_and_purged(
     assert again.json()["id"] != first.json()["id"]
     assert await count(pool, "tasks", user) == 2
     await age(pool, user)
-    assert await purge_expired(pool, 24 * 3600) >= 1
+    await purge_expired(pool, 24 * 3600)
     assert await count(pool, "idempotency_keys", user) == 0
 
 
