@@ -11,20 +11,33 @@ from litestar.response import ServerSentEvent
 
 from app import validate
 from app.deps import require_auditor
+from app.openapi import FEED_RESPONSES, HISTORY_RESPONSES
 from app.schemas import EventOut, FeedOut, event_out
 from app.stream import event_messages
 from events import store
 from events.decide import TaskNotFound
+from events.types import EVENT_TYPES
 
 After = Annotated[
     int, QueryParameter(ge=0, le=validate.MAX_POSITION, description="the last position seen")
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=1000)]
 EventType = Annotated[
-    str | None, QueryParameter(name="type", max_length=64, description="one event type only")
+    str | None,
+    QueryParameter(
+        name="type",
+        max_length=64,
+        description="one event type only",
+        schema_extra={"enum": sorted(EVENT_TYPES)},
+    ),
 ]
 UserFilter = Annotated[
-    str | None, QueryParameter(name="user_id", max_length=64, description="one user's only")
+    str | None,
+    QueryParameter(
+        name="user_id",
+        description="one user's only",
+        schema_extra={"pattern": f"^{validate.USER_ID.pattern}$", "minLength": 1, "maxLength": 64},
+    ),
 ]
 
 
@@ -42,7 +55,7 @@ class Audit(Controller):
     path = "/api"
     tags = ["audit"]
 
-    @get("/{user_id:str}/tasks/{task_id:uuid}/history")
+    @get("/{user_id:str}/tasks/{task_id:uuid}/history", responses=HISTORY_RESPONSES)
     async def task_history(
         self,
         owner: NamedDependency[str],
@@ -56,7 +69,7 @@ class Audit(Controller):
             raise TaskNotFound()
         return [event_out(e) for e in stream]
 
-    @get("/{user_id:str}/events")
+    @get("/{user_id:str}/events", responses=FEED_RESPONSES)
     async def user_events(
         self,
         owner: NamedDependency[str],
@@ -67,7 +80,7 @@ class Audit(Controller):
         """This user's events in log order, after a position."""
         return await _feed(reader, after, limit, owner, None)
 
-    @get("/events", guards=[require_auditor])
+    @get("/events", guards=[require_auditor], responses=FEED_RESPONSES)
     async def all_events(
         self,
         reader: NamedDependency[asyncpg.Pool],
@@ -83,6 +96,7 @@ class Audit(Controller):
     @get(
         "/events/stream",
         guards=[require_auditor],
+        responses=FEED_RESPONSES,
         media_type="text/event-stream",
         response_description="id: position, event: type, data: the event JSON; `: ping` while quiet",
     )

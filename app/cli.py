@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,16 +29,35 @@ def database_url(settings: Settings) -> Iterator[str]:
         embedded.stop()
 
 
+def _signing_secret(settings: Settings) -> str | None:
+    """The token secret, or None (after saying why) when there is none to be had."""
+    from app.auth import AuthConfigError, current_secret
+
+    try:
+        return current_secret(settings)
+    except AuthConfigError as exc:
+        print(f"tasks: {exc}", file=sys.stderr)
+        return None
+
+
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     host = args.host or settings.host
     port = args.port or settings.port
     workers = args.workers or settings.workers
+    if not settings.auth_disabled:
+        secret = _signing_secret(settings)
+        if secret is None:
+            return 2
+        # Workers are separate processes: they find the secret, like the database, in the
+        # environment (an embedded database's secret lives in its data folder).
+        os.environ["TASKS_AUTH_SECRET"] = secret
     with database_url(settings) as url:
-        # Workers are separate processes: they find the database through the environment.
         os.environ["DATABASE_URL"] = url
         log.info("serving on http://%s:%d with %d worker(s)", host, port, workers)
+        if not settings.auth_disabled:
+            log.info("requests need a bearer token: `tasks token alice` prints one for alice")
         uvicorn.run(
             "app.main:create_app",
             factory=True,
@@ -63,6 +83,36 @@ def migrate(_: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def token(args: argparse.Namespace, settings: Settings) -> int:
+    from app.auth import mint
+    from app.validate import USER_ID
+
+    if not USER_ID.fullmatch(args.user):
+        print("tasks: USER must be 1 to 64 characters of A-Z a-z 0-9 . _ @ -", file=sys.stderr)
+        return 2
+    secret = _signing_secret(settings)
+    if secret is None:
+        return 2
+    print(mint(secret, args.user, args.role, args.ttl))
+    return 0
+
+
+_ROLE = re.compile(r"[a-z0-9_-]{1,32}")
+_MAX_TTL = 366 * 24 * 3600
+
+
+def _role(value: str) -> str:
+    if not _ROLE.fullmatch(value):
+        raise argparse.ArgumentTypeError("a role is 1 to 32 of a-z 0-9 _ -")
+    return value
+
+
+def _ttl(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= _MAX_TTL:
+        raise argparse.ArgumentTypeError(f"seconds, 1 to {_MAX_TTL}")
+    return int(value)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tasks", description="The event-sourced task service.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -75,6 +125,15 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=serve)
     p = sub.add_parser("migrate", help="apply the SQL migrations in sql/")
     p.set_defaults(run=migrate)
+    p = sub.add_parser("token", help="print a bearer token for USER, signed with the secret")
+    p.add_argument("user", metavar="USER", help="the user id the token speaks for (its sub)")
+    p.add_argument(
+        "--role", action="append", default=[], type=_role, help="a role, e.g. auditor (repeatable)"
+    )
+    p.add_argument(
+        "--ttl", type=_ttl, default=3600, help="seconds until the token expires (default 3600)"
+    )
+    p.set_defaults(run=token)
     return parser
 
 

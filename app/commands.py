@@ -1,5 +1,7 @@
 """Command endpoints: each appends events to the log and projects them before answering."""
 
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
@@ -9,32 +11,66 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from msgspec import UNSET
 
-from app import validate
+from app import idempotency, validate
 from app.deps import request_metadata, require_json_body
+from app.idempotency import IdempotencyKey, Reply
+from app.openapi import (
+    COMMAND_RESPONSES,
+    CREATE_RESPONSES,
+    DELETE_RESPONSES,
+    ETAG,
+    LOCATION,
+)
+from app.problems import ProblemError
 from app.replicas import commit_position
-from app.responses import task_response
+from app.responses import task_reply
 from app.schemas import TaskCreateBody, TaskOut, TaskUpdateBody
 from app.service import execute
 from events.commands import Command, CreateTask, DeleteTask, ToggleTask, UpdateTask
 from events.state import Task
+from events.store import KeyAlreadyUsed
 
 
 async def _run(
     request: Request[Any, Any, Any],
-    pool: NamedDependency[asyncpg.Pool],
-    owner: NamedDependency[str],
-    task_id: FromPath[UUID],
+    pool: asyncpg.Pool,
+    owner: str,
+    task_id: UUID,
     command: Command,
-) -> Task:
-    outcome = await execute(pool, owner, task_id, command, request_metadata(request, owner))
-    request.app.state.metrics.count_events(outcome.events)
-    if request.app.state.replicas is not None:
-        request.scope["state"]["consistency_token"] = await commit_position(pool)
-    return outcome.task
+    respond: Callable[[Task], Reply],
+    key: str | None,
+) -> Response[Any]:
+    """Run the command once per idempotency key: a key seen before replays its first answer."""
+    pending = await idempotency.pending(request, key)
+    for _ in range(2):
+        if pending and (replayed := await idempotency.replay(pool, owner, pending)):
+            return replayed
+        receipts = pending.receipts(respond) if pending else None
+        metadata = request_metadata(request, owner)
+        try:
+            outcome = await execute(pool, owner, task_id, command, metadata, receipts)
+        except KeyAlreadyUsed:
+            continue  # a request with the same key committed first: replay its answer
+        request.app.state.metrics.count_events(outcome.events)
+        if request.app.state.replicas is not None:
+            request.scope["state"]["consistency_token"] = await commit_position(pool)
+        return respond(outcome.task).response()
+    raise ProblemError(409, "A request with this Idempotency-Key is still in progress; retry.")
+
+
+def _no_content(_: Task) -> Reply:
+    return Reply(204, {})
 
 
 IfMatch = Annotated[
-    str | None, HeaderParameter(name="If-Match", max_length=100, description='An ETag such as "3"')
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        max_length=100,
+        description='An ETag such as "3", or *',
+        # Documented here, checked in validate.if_match.
+        schema_extra={"pattern": r'^\s*(\*|(W/)?"[0-9]{1,9}")\s*$'},
+    ),
 ]
 
 
@@ -42,13 +78,20 @@ class TaskCommands(Controller):
     path = "/api/{user_id:str}/tasks"
     tags = ["commands"]
 
-    @post("/", status_code=201, guards=[require_json_body])
+    @post(
+        "/",
+        status_code=201,
+        guards=[require_json_body],
+        responses=CREATE_RESPONSES,
+        response_headers=[ETAG, LOCATION],
+    )
     async def create_task(
         self,
         owner: NamedDependency[str],
         data: JSONBody[TaskCreateBody],
         request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[TaskOut]:
         command = CreateTask(
             task_id=uuid4(),
@@ -56,10 +99,15 @@ class TaskCommands(Controller):
             title=validate.title(data.title),
             description=validate.description(data.description),
         )
-        task = await _run(request, pool, owner, command.task_id, command)
-        return task_response(task, 201, location=f"/api/{owner}/tasks/{command.task_id}")
+        respond = partial(task_reply, status=201, location=f"/api/{owner}/tasks/{command.task_id}")
+        return await _run(request, pool, owner, command.task_id, command, respond, idempotency_key)
 
-    @put("/{task_id:uuid}", guards=[require_json_body])
+    @put(
+        "/{task_id:uuid}",
+        guards=[require_json_body],
+        responses=COMMAND_RESPONSES,
+        response_headers=[ETAG],
+    )
     async def update_task(
         self,
         owner: NamedDependency[str],
@@ -68,6 +116,7 @@ class TaskCommands(Controller):
         request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
         if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[TaskOut]:
         command = UpdateTask(
             title=UNSET if data.title is UNSET else validate.title(data.title),
@@ -77,9 +126,9 @@ class TaskCommands(Controller):
             completed=data.completed,
             expected_version=validate.if_match(if_match),
         )
-        return task_response(await _run(request, pool, owner, task_id, command))
+        return await _run(request, pool, owner, task_id, command, task_reply, idempotency_key)
 
-    @patch("/{task_id:uuid}/complete")
+    @patch("/{task_id:uuid}/complete", responses=COMMAND_RESPONSES, response_headers=[ETAG])
     async def toggle_task(
         self,
         owner: NamedDependency[str],
@@ -87,11 +136,12 @@ class TaskCommands(Controller):
         request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
         if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[TaskOut]:
         command = ToggleTask(expected_version=validate.if_match(if_match))
-        return task_response(await _run(request, pool, owner, task_id, command))
+        return await _run(request, pool, owner, task_id, command, task_reply, idempotency_key)
 
-    @delete("/{task_id:uuid}", status_code=204)
+    @delete("/{task_id:uuid}", status_code=204, responses=DELETE_RESPONSES)
     async def delete_task(
         self,
         owner: NamedDependency[str],
@@ -99,6 +149,7 @@ class TaskCommands(Controller):
         request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
         if_match: IfMatch = None,
-    ) -> None:
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[None]:
         command = DeleteTask(expected_version=validate.if_match(if_match))
-        await _run(request, pool, owner, task_id, command)
+        return await _run(request, pool, owner, task_id, command, _no_content, idempotency_key)

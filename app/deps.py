@@ -8,10 +8,11 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers import BaseRouteHandler
-from litestar.params import FromPath, HeaderParameter
+from litestar.params import FromPath, HeaderParameter, Parameter
 
 from app import validate
-from app.problems import ProblemError
+from app.auth import AUDITOR, Claims
+from app.problems import ProblemError, bad_input
 
 
 def provide_pool(state: State) -> asyncpg.Pool:
@@ -35,9 +36,49 @@ async def provide_reader(
     return await state.replicas.reader(token)
 
 
-def provide_owner(user_id: FromPath[str]) -> str:
-    """The user whose tasks the path names. The one place the caller's identity is settled."""
-    return validate.user_id(user_id)
+def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Claims | None:
+    """The verified claims of the request's bearer token (401 if there is none that is valid),
+    or None when authentication is switched off."""
+    auth = connection.app.state.auth
+    return None if auth is None else auth.claims(connection.headers.get("authorization"))
+
+
+UserId = Annotated[
+    str,
+    Parameter(
+        description="1 to 64 characters of A-Z a-z 0-9 . _ @ -",
+        # Documented here, checked in validate.user_id (after authentication).
+        schema_extra={"pattern": f"^{validate.USER_ID.pattern}$", "minLength": 1, "maxLength": 64},
+    ),
+]
+
+
+def require_token(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard on every /api route: a valid token before anything else, the body included, is
+    looked at. provide_owner then settles whose tasks it may touch (the check is cached)."""
+    authenticate(connection)
+
+
+def provide_owner(request: Request[Any, Any, Any], user_id: FromPath[UserId]) -> str:
+    """The user whose tasks the path names, who must be the one the bearer token names.
+
+    The one place the caller's identity is settled: 401 without a valid token, 400 for a
+    malformed user id, 403 for a token of another user.
+    """
+    claims = authenticate(request)
+    owner = validate.user_id(user_id)
+    if claims is not None and claims.sub != owner:
+        raise ProblemError(
+            403, "The token is for another user; a user may only use their own tasks."
+        )
+    return owner
+
+
+def require_auditor(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard for every user's events (the global feed and stream): a token with role auditor."""
+    claims = authenticate(connection)
+    if claims is not None and AUDITOR not in claims.roles:
+        raise ProblemError(403, f"Reading every user's events needs the role {AUDITOR}.")
 
 
 def request_metadata(request: Request[Any, Any, Any], owner: str) -> dict[str, Any]:
@@ -45,13 +86,18 @@ def request_metadata(request: Request[Any, Any, Any], owner: str) -> dict[str, A
     return {"request_id": request.scope["state"].get("request_id"), "actor": owner}
 
 
-def require_auditor(_: ASGIConnection[Any, Any, Any, Any], __: BaseRouteHandler) -> None:
-    """Guard for every user's events (the global feed and the live stream).
+class TaskRequest(Request[Any, Any, Any]):
+    """Litestar's request, with every undecodable JSON body a 400: msgspec raises plain
+    UnicodeDecodeError for bytes that are not UTF-8 and RecursionError for nesting deeper
+    than it can follow, which Litestar would otherwise pass on as 500s."""
 
-    DOES NOTHING YET: there is no authentication so far. Once tokens exist, this is
-    where a caller without the role `auditor` gets 403; every handler that needs
-    the role already names this guard.
-    """
+    async def json(self) -> Any:
+        try:
+            return await super().json()
+        except UnicodeDecodeError:
+            raise bad_input("body", "is not UTF-8") from None
+        except RecursionError:
+            raise bad_input("body", "is nested too deeply") from None
 
 
 _JSON_TYPES = ("application/json",)

@@ -7,6 +7,15 @@ from typing import Any
 log = logging.getLogger("tasks.embedded")
 
 
+def pgdata(data_dir: Path) -> Path:
+    """PostgreSQL's own folder inside the data folder (which also keeps the token secret).
+
+    initdb wants an empty folder, so PostgreSQL gets a subfolder; a data folder made
+    before that, with PostgreSQL's files at its top, is used as it is.
+    """
+    return data_dir if (data_dir / "PG_VERSION").exists() else data_dir / "pg"
+
+
 class EmbeddedPostgres:
     """Starts PostgreSQL in a data folder (kept across runs) and stops it on close."""
 
@@ -18,8 +27,9 @@ class EmbeddedPostgres:
         from pgserver import get_server  # type: ignore[attr-defined]  # only embedded mode needs it
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log.info("starting embedded PostgreSQL in %s", self.data_dir)
-        self._server = get_server(self.data_dir, cleanup_mode="stop")
+        folder = pgdata(self.data_dir)
+        log.info("starting embedded PostgreSQL in %s", folder)
+        self._server = get_server(folder, cleanup_mode="stop")
         return str(self._server.get_uri())
 
     def stop(self) -> None:

@@ -1,7 +1,10 @@
 """Jobs that run once per deployment, on the leader (app/leader.py)."""
 
+from functools import partial
+
 import asyncpg
 
+from app.idempotency import purge_all_expired
 from app.leader import Job
 from app.settings import Settings
 
@@ -13,4 +16,11 @@ async def analyze_log(pool: asyncpg.Pool) -> None:
 
 
 def deployment_jobs(settings: Settings) -> list[Job]:
-    return [Job("analyze_log", every_seconds=settings.analyze_every_seconds, run=analyze_log)]
+    return [
+        Job("analyze_log", every_seconds=settings.analyze_every_seconds, run=analyze_log),
+        Job(
+            "purge_idempotency_keys",
+            every_seconds=settings.idempotency_purge_seconds,
+            run=partial(purge_all_expired, ttl_seconds=settings.idempotency_ttl_seconds),
+        ),
+    ]

@@ -9,15 +9,18 @@ from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 
 from app.audit import Audit
+from app.auth import authenticator
 from app.commands import TaskCommands
 from app.db import create_pool, migrate, open_replicas
-from app.deps import DEPENDENCIES
+from app.deps import DEPENDENCIES, TaskRequest, require_token
 from app.embedded import EmbeddedPostgres
 from app.jobs import deployment_jobs
 from app.leader import Leader
-from app.observe import Metrics, Observer
+from app.observe import Metrics, Observer, quiet_library_tracebacks
+from app.openapi import close_request_bodies
 from app.ops import health, metrics, ready
 from app.problems import exception_handlers
 from app.queries import TaskQueries
@@ -25,6 +28,14 @@ from app.settings import Settings
 from app.stream import EventHub, end_streams_on_stop
 
 log = logging.getLogger("tasks")
+
+BEARER = SecurityScheme(
+    type="http",
+    scheme="bearer",
+    bearer_format="JWT",
+    description="HS256 JWT: `sub` is the user id, `exp` required, `roles` may hold auditor."
+    " `tasks token USER` prints one.",
+)
 
 
 @asynccontextmanager
@@ -73,15 +84,22 @@ class TaskApp(Litestar):
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
+    quiet_library_tracebacks()
     app = TaskApp(
         route_handlers=[
             # One router: Litestar cannot merge two controllers on one path otherwise.
-            Router("/", route_handlers=[TaskCommands, TaskQueries, Audit]),
+            Router(
+                "/",
+                route_handlers=[TaskCommands, TaskQueries, Audit],
+                guards=[require_token],
+                security=[{"bearer": []}],
+            ),
             health,
             ready,
             metrics,
         ],
         dependencies=DEPENDENCIES,
+        request_class=TaskRequest,
         exception_handlers=exception_handlers(),
         lifespan=[_database],
         request_max_body_size=settings.max_body_bytes,
@@ -94,13 +112,22 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description="An event-sourced task service. The contract: API.md.",
             path="/schema",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(security_schemes={"bearer": BEARER}),
         ),
         debug=False,
     )
+    close_request_bodies(app)
     app.state.settings = settings
     app.state.readiness_notes = {}
     app.state.replicas = None
     app.state.leader = None
+    app.state.auth = authenticator(settings)
+    if app.state.auth is None:
+        log.warning(
+            "AUTHENTICATION IS DISABLED (TASKS_AUTH_DISABLED=true): anyone who can reach this"
+            " service can read and change every user's tasks"
+        )
+        app.state.readiness_notes["authentication"] = "disabled"
     app.state.metrics = Metrics(app.state)
     app.state.observer = Observer(app.state.metrics)
     return app

@@ -73,6 +73,31 @@ class Metrics:
             self.events.labels(type(event).__name__).inc()
 
 
+class NoTraceback(logging.Filter):
+    """Keeps a library's log line but not its traceback, naming the exception's type instead:
+    a traceback can quote SQL, data or connection settings, and a log line must not."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info:
+            exc = record.exc_info[1]
+            record.msg = f"{record.msg} ({type(exc).__name__})"
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+# Loggers of libraries that log tracebacks on their own (asyncpg's pool does, while it
+# reconnects after the database went away).
+_TRACEBACK_LOGGERS = ("asyncpg", "asyncpg.pool", "asyncpg.connection")
+
+
+def quiet_library_tracebacks() -> None:
+    for name in _TRACEBACK_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, NoTraceback) for f in logger.filters):
+            logger.addFilter(NoTraceback())
+
+
 def request_id(headers: list[tuple[bytes, bytes]]) -> str:
     """The caller's X-Request-ID when it is sane, else a fresh one."""
     for name, value in headers:

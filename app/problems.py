@@ -114,30 +114,51 @@ def on_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Pro
 
 
 def on_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    # The exception's type only: its message can quote SQL or connection details.
     log.warning(
         "database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
     )
+    slow = isinstance(exc, DATABASE_TOO_SLOW)
+    detail = "The database did not answer in time" if slow else "The database is unreachable"
     return problem_response(
-        503,
-        "The database is unreachable; retry shortly.",
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        503, f"{detail}; retry shortly.", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
     )
 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    # A bug. The log line names it and the request id; the message and traceback (which may
+    # hold SQL, user data or settings) are logged only at DEBUG, for whoever is debugging.
+    request_id = request.scope.get("state", {}).get("request_id")
+    log.error(
+        "unhandled %s on %s %s rid=%s",
+        type(exc).__name__,
+        request.method,
+        request.url.path,
+        request_id,
+    )
+    log.debug("unhandled error rid=%s", request_id, exc_info=exc)
     return problem_response(500, "An unexpected error occurred.")
 
 
-# What asyncpg raises when the server is down, restarting, or the connection is cut.
+# What asyncpg raises when the server is down, restarting, too slow, or the connection is cut.
 DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     OSError,
     TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # a connection cut mid-operation, see db.BROKEN_CONNECTION
     asyncpg.CannotConnectNowError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.DeadlockDetectedError,
+)
+
+# Of those, the ones that mean "too slow": statement_timeout (QueryCanceledError, a kind of
+# OperatorInterventionError) and the pool's acquire timeout.
+DATABASE_TOO_SLOW: tuple[type[Exception], ...] = (
+    TimeoutError,
+    asyncpg.QueryCanceledError,
+    asyncpg.exceptions.DeadlockDetectedError,
 )
 
 

@@ -15,7 +15,9 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from app import validate
+from app.db import read
 from app.history import parse_as_of, task_as_it_stood
+from app.openapi import ETAG, LINK, LIST_RESPONSES, TASK_RESPONSES
 from app.problems import bad_input
 from app.responses import task_response
 from app.schemas import TaskOut, task_out
@@ -47,7 +49,7 @@ class TaskQueries(Controller):
     path = "/api/{user_id:str}/tasks"
     tags = ["queries"]
 
-    @get("/")
+    @get("/", responses=LIST_RESPONSES, response_headers=[LINK])
     async def list_tasks(
         self,
         owner: NamedDependency[str],
@@ -57,8 +59,10 @@ class TaskQueries(Controller):
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Response[list[TaskOut]]:
         after = decode_cursor(cursor) if cursor else None
-        async with reader.acquire() as conn:
-            tasks = await list_tasks(conn, owner, completed=completed, after=after, limit=limit + 1)
+        tasks = await read(
+            reader,
+            lambda c: list_tasks(c, owner, completed=completed, after=after, limit=limit + 1),
+        )
         headers = {}
         if len(tasks) > limit:
             tasks = tasks[:limit]
@@ -68,7 +72,7 @@ class TaskQueries(Controller):
             headers["Link"] = f'</api/{owner}/tasks?{urlencode(query)}>; rel="next"'
         return Response([task_out(t) for t in tasks], headers=headers)
 
-    @get("/{task_id:uuid}")
+    @get("/{task_id:uuid}", responses=TASK_RESPONSES, response_headers=[ETAG])
     async def get_task(
         self,
         owner: NamedDependency[str],
@@ -91,8 +95,7 @@ class TaskQueries(Controller):
             at = parse_as_of(as_of) if as_of is not None else None
             task = await task_as_it_stood(reader, owner, task_id, version=version, as_of=at)
         else:
-            async with reader.acquire() as conn:
-                task = await get_task(conn, owner, task_id)
+            task = await read(reader, lambda conn: get_task(conn, owner, task_id))
         if task is None:
             raise TaskNotFound()
         if validate.etag_matches(if_none_match, task.version):

@@ -14,11 +14,29 @@ TITLE_MAX = 200
 DESCRIPTION_MAX = 2000
 
 # Limits are checked again after trimming (validate.py); these bound what is decoded at all.
+# The patterns only document those rules (for clients and generated tests): no NUL, and
+# for a title 1 to 200 characters between any surrounding white space.
 Title = Annotated[
-    str, Meta(max_length=4 * TITLE_MAX, description="1 to 200 characters once trimmed")
+    str,
+    Meta(
+        max_length=4 * TITLE_MAX,
+        description="1 to 200 characters once trimmed",
+        extra_json_schema={
+            "description": "1 to 200 characters once trimmed",
+            "extra": {"pattern": rf"^\s*[^\s\x00]([^\x00]{{0,{TITLE_MAX - 2}}}[^\s\x00])?\s*$"},
+        },
+    ),
 ]
 Description = Annotated[
-    str, Meta(max_length=DESCRIPTION_MAX, description="at most 2,000 characters")
+    str,
+    Meta(
+        max_length=DESCRIPTION_MAX,
+        description="at most 2,000 characters",
+        extra_json_schema={
+            "description": "at most 2,000 characters",
+            "extra": {"pattern": r"^[^\x00]*$"},
+        },
+    ),
 ]
 
 

@@ -1,5 +1,6 @@
 """Running a command: load the task, decide, fold, append and project in one statement."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -7,6 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
+from app.idempotency import remember
 from events import store
 from events.commands import Command, CreateTask
 from events.decide import StaleVersion, decide
@@ -17,6 +19,9 @@ from projections.read_table import get_task
 
 # Optimistic tries before a command takes the task's row lock and waits its turn.
 OPTIMISTIC_ATTEMPTS = 2
+
+# The receipt to record with the command, from the task as the command leaves it.
+Receipts = Callable[[Task], store.Receipt] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +55,13 @@ async def _attempt(
     task_id: UUID,
     command: Command,
     metadata: dict[str, Any],
+    receipts: Receipts,
 ) -> Outcome:
     events = decide(state, command)
     if not events:
         assert state is not None  # decide only returns nothing for an existing task
+        if receipts:
+            await remember(conn, user_id, receipts(state))
         return Outcome(state, [])
     now = datetime.now(UTC)
     new_state = fold(_as_recorded(state, user_id, task_id, events, now), state)
@@ -65,22 +73,32 @@ async def _attempt(
         events=events,
         metadata=metadata,
         recorded_at=now,
+        receipt=receipts(new_state) if receipts else None,
     )
     return Outcome(new_state, events)
 
 
 async def execute(
-    pool: asyncpg.Pool, user_id: str, task_id: UUID, command: Command, metadata: dict[str, Any]
+    pool: asyncpg.Pool,
+    user_id: str,
+    task_id: UUID,
+    command: Command,
+    metadata: dict[str, Any],
+    receipts: Receipts = None,
 ) -> Outcome:
-    """Run a command against one task; retry on a concurrent writer unless If-Match was given."""
+    """Run a command against one task; retry on a concurrent writer unless If-Match was given.
+
+    With receipts, the command's idempotency record is written in the same statement as its
+    events; store.KeyAlreadyUsed means another request with the key got there first.
+    """
     if isinstance(command, CreateTask):
         async with pool.acquire() as conn:
-            return await _attempt(conn, None, user_id, task_id, command, metadata)
+            return await _attempt(conn, None, user_id, task_id, command, metadata, receipts)
     for _ in range(OPTIMISTIC_ATTEMPTS):
         async with pool.acquire() as conn:
             state = await get_task(conn, user_id, task_id)
             try:
-                return await _attempt(conn, state, user_id, task_id, command, metadata)
+                return await _attempt(conn, state, user_id, task_id, command, metadata, receipts)
             except store.VersionConflict:
                 if command.expected_version is not None:
                     assert state is not None
@@ -91,4 +109,4 @@ async def execute(
     # Contended: hold the row lock while deciding, so this writer cannot lose again.
     async with pool.acquire() as conn, conn.transaction():
         state = await get_task(conn, user_id, task_id, for_update=True)
-        return await _attempt(conn, state, user_id, task_id, command, metadata)
+        return await _attempt(conn, state, user_id, task_id, command, metadata, receipts)

@@ -3,12 +3,18 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# HS256 keys shorter than the hash output (32 bytes) are guessable; RFC 7518 3.2.
+MIN_SECRET_CHARS = 32
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TASKS_", env_file=".env", extra="ignore")
+    # Never echo a rejected value: it may be a secret.
+    model_config = SettingsConfigDict(
+        env_prefix="TASKS_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str | None = Field(
         default=None,
@@ -23,6 +29,7 @@ class Settings(BaseSettings):
     pool_max_size: int = Field(default=10, ge=1)
     pool_acquire_timeout: float = Field(default=5.0, gt=0, description="seconds")
     statement_timeout_ms: int = Field(default=10_000, ge=0)
+    db_application_name: str = Field(default="tasks", min_length=1, max_length=63)
     migrate_on_start: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     cors_origins: list[str] = Field(default_factory=list)
@@ -51,3 +58,8 @@ class Settings(BaseSettings):
     stream_poll_seconds: float = Field(
         default=1.0, gt=0, description="how often the event stream checks the log without NOTIFY"
     )
+    auth_secret: SecretStr | None = Field(default=None, min_length=MIN_SECRET_CHARS)
+    auth_previous_secret: SecretStr | None = Field(default=None, min_length=MIN_SECRET_CHARS)
+    auth_disabled: bool = False
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=1)
+    idempotency_purge_seconds: float = Field(default=300, gt=0, description="purge interval")

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 
 from events.state import Task
 from events.types import SCHEMA_VERSIONS, AnyTaskEvent, RecordedEvent, event_data
@@ -19,6 +20,40 @@ class VersionConflict(Exception):
     """Another writer appended to the stream since its state was read."""
 
 
+class KeyAlreadyUsed(Exception):
+    """The command's idempotency key is already recorded (and fresh): replay, do not redo."""
+
+
+# The constraint remember_idempotency_key names when a fresh key exists (sql/0030).
+KEY_CONSTRAINT = "idempotency_keys_pkey"
+
+
+class Receipt(msgspec.Struct, frozen=True, kw_only=True):
+    """What to record with a command sent with an idempotency key: the response its retries
+    get back, and the hash of the request a retry must match."""
+
+    key: str
+    request_hash: bytes
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    ttl_seconds: float
+
+    def params(self) -> tuple[Any, ...]:
+        """The trailing parameters of append_task_events and remember_idempotency_key."""
+        return (
+            self.key,
+            self.request_hash,
+            self.status,
+            self.headers,
+            self.body,
+            self.ttl_seconds,
+        )
+
+
+_NO_RECEIPT = (None,) * 6
+
+
 async def append(
     conn: asyncpg.Connection,
     *,
@@ -27,8 +62,10 @@ async def append(
     events: Sequence[AnyTaskEvent],
     metadata: dict[str, Any],
     recorded_at: datetime,
+    receipt: Receipt | None = None,
 ) -> int:
-    """Append events after expected_version and write the stream's new read row, atomically.
+    """Append events after expected_version and write the stream's new read row, atomically,
+    with the receipt of an idempotent command if there is one.
 
     `state` is the task after the events (deleted or not), as the projector folded it.
     Returns the position of the last event appended.
@@ -49,8 +86,13 @@ async def append(
             state.completed,
             state.created_at,
             state.deleted,
+            *(receipt.params() if receipt else _NO_RECEIPT),
         )
-    except (asyncpg.SerializationError, asyncpg.UniqueViolationError) as exc:
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == KEY_CONSTRAINT:
+            raise KeyAlreadyUsed() from exc
+        raise VersionConflict(str(state.id)) from exc
+    except asyncpg.SerializationError as exc:
         raise VersionConflict(str(state.id)) from exc
     return position
 

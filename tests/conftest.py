@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -24,6 +25,7 @@ from app.db import create_pool, migrate_url
 from app.embedded import EmbeddedPostgres
 from app.main import create_app
 from app.settings import Settings
+from tests.tokens import SECRET, SignByPath
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +66,9 @@ async def fresh_database(migrated_url: str) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(migrated_url: str) -> Settings:
-    return Settings(database_url=migrated_url, log_level="WARNING", _env_file=None)
+    return Settings(
+        database_url=migrated_url, log_level="WARNING", auth_secret=SECRET, _env_file=None
+    )
 
 
 @pytest.fixture(scope="session")
@@ -82,24 +86,36 @@ def app(settings: Settings) -> Litestar:
 
 @pytest.fixture(scope="session")
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app) as client:
+    async with signed_client(app) as client:
         yield client
 
 
-class LiveServer:
-    """`tasks serve` in a process of its own, on a free port."""
+def signed_client(app: Litestar) -> AsyncTestClient[Litestar]:
+    """A test client that signs each /api request for the user its path names (as a real
+    client of that user would); a test that sets Authorization itself keeps its own."""
+    client = AsyncTestClient(app)
+    client.auth = SignByPath()
+    return client
 
-    def __init__(
-        self, database_url: str, workers: int = 1, extra_env: dict[str, str] | None = None
-    ) -> None:
+
+class LiveServer:
+    """`tasks serve` in a process of its own, on a free port, with the tests' token secret.
+
+    Its log goes to a file (a pipe nobody reads would fill up and stall the server).
+    """
+
+    def __init__(self, database_url: str, workers: int = 1, **env: str) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.auth = SignByPath()
+        self.log = tempfile.NamedTemporaryFile(prefix="tasks-live-", suffix=".log")  # noqa: SIM115
         env = {
             **os.environ,
             "DATABASE_URL": database_url,
             "TASKS_LOG_LEVEL": "WARNING",
             "TASKS_MIGRATE_ON_START": "false",
-            **(extra_env or {}),
+            "TASKS_AUTH_SECRET": SECRET,
+            **env,
         }
         self.process = subprocess.Popen(
             [
@@ -114,14 +130,23 @@ class LiveServer:
             ],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
         )
+
+    def client(self, **kwargs: Any) -> httpx.AsyncClient:
+        """An httpx client for this server that signs each request for the user in its path."""
+        return httpx.AsyncClient(base_url=self.url, auth=self.auth, **kwargs)
+
+    def log_text(self) -> str:
+        if self.log.closed:
+            return self._last_log
+        return Path(self.log.name).read_text(encoding="utf-8", errors="replace")
 
     def wait_ready(self, timeout: float = 20) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()}")  # type: ignore[union-attr]
+                raise RuntimeError(f"server exited: {self.log_text()}")
             try:
                 if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
                     return
@@ -144,6 +169,8 @@ class LiveServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self._last_log = self.log_text()
+        self.log.close()
 
 
 def _children(pid: int) -> list[int]:

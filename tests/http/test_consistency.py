@@ -31,7 +31,7 @@ async def test_40_concurrent_toggles_give_versions_1_to_41_with_no_gap(
     live_server: LiveServer, pool: asyncpg.Pool
 ) -> None:
     user = random_user()
-    async with httpx.AsyncClient(base_url=live_server.url, limits=LIMITS) as client:
+    async with live_server.client(limits=LIMITS) as client:
         task = (await client.post(f"/api/{user}/tasks", json={"title": "contended"})).json()
         url = f"/api/{user}/tasks/{task['id']}"
         responses = await asyncio.gather(*(client.patch(f"{url}/complete") for _ in range(40)))
@@ -49,7 +49,7 @@ async def test_concurrent_updates_of_different_fields_are_all_kept(
     live_server: LiveServer, pool: asyncpg.Pool
 ) -> None:
     user = random_user()
-    async with httpx.AsyncClient(base_url=live_server.url, limits=LIMITS) as client:
+    async with live_server.client(limits=LIMITS) as client:
         task = (await client.post(f"/api/{user}/tasks", json={"title": "t"})).json()
         url = f"/api/{user}/tasks/{task['id']}"
         responses = await asyncio.gather(

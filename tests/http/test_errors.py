@@ -6,6 +6,7 @@ from litestar.testing import AsyncTestClient
 
 from app.main import create_app
 from app.settings import Settings
+from tests.conftest import signed_client
 from tests.proxy import DatabaseProxy
 from tests.random_refs import random_user
 
@@ -185,7 +186,7 @@ async def test_an_unreachable_database_gets_503_with_retry_after_and_the_service
     proxy.start()
     app = create_app(settings.model_copy(update={"database_url": proxy.url}))
     user = random_user()
-    async with AsyncTestClient(app) as client:
+    async with signed_client(app) as client:
         assert (
             await client.post(f"/api/{user}/tasks", json={"title": "before"})
         ).status_code == 201

@@ -63,7 +63,7 @@ async def test_a_paging_reader_sees_every_committed_event_once_while_writers_rac
     writers = asyncio.gather(*(writer(migrated_url, u, random.Random(rng.random())) for u in users))
     seen: list[dict] = []
     pages_while_writing = 0
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
+    async with live_server.client() as client:
         while not writers.done():
             page, after = await read_page(client, after)
             pages_while_writing += bool(page)

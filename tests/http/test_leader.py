@@ -18,7 +18,7 @@ def three_instances(fresh_database: str) -> Iterator[list[LiveServer]]:
     """Alone on a database of their own: every app process contends for leadership."""
     asyncio.run(migrate_url(fresh_database))
     env = {"TASKS_LEADER_RETRY_SECONDS": "0.2", "TASKS_ANALYZE_EVERY_SECONDS": "0.2"}
-    servers = [LiveServer(fresh_database, extra_env=env) for _ in range(3)]
+    servers = [LiveServer(fresh_database, **env) for _ in range(3)]
     try:
         for server in servers:
             server.wait_ready()

@@ -5,6 +5,7 @@ from litestar.testing import AsyncTestClient
 
 from app.main import create_app
 from app.settings import Settings
+from tests.conftest import signed_client
 from tests.random_refs import random_user
 
 
@@ -57,7 +58,7 @@ async def test_a_request_id_is_echoed_or_made_and_recorded_on_the_event(
 
 async def test_cors_allows_only_configured_origins(settings: Settings) -> None:
     app = create_app(settings.model_copy(update={"cors_origins": ["https://app.example"]}))
-    async with AsyncTestClient(app) as client:
+    async with signed_client(app) as client:
         allowed = await client.options(
             "/api/u/tasks",
             headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},

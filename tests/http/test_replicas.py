@@ -10,6 +10,7 @@ from litestar.testing import AsyncTestClient
 from app.db import migrate_url
 from app.main import create_app
 from app.settings import Settings
+from tests.conftest import signed_client
 from tests.pgcluster import PrimaryWithStandby
 from tests.random_refs import random_user
 
@@ -64,7 +65,7 @@ async def test_queries_read_the_replica_and_a_token_still_sees_its_own_write(
 ) -> None:
     await migrate_url(cluster.primary.url)
     user = random_user()
-    async with AsyncTestClient(create_app(replica_settings(settings, cluster))) as client:
+    async with signed_client(create_app(replica_settings(settings, cluster))) as client:
         first = await client.post(f"/api/{user}/tasks", json={"title": "first"})
         token = first.headers["x-consistency-token"]
         assert await titles(client, user, token) == ["first"]
@@ -92,7 +93,7 @@ async def test_a_replica_lagging_beyond_the_bound_is_skipped(
     await migrate_url(cluster.primary.url)
     user = random_user()
     app = create_app(replica_settings(settings, cluster, replica_max_lag_ms=300))
-    async with AsyncTestClient(app) as client:
+    async with signed_client(app) as client:
         await client.post(f"/api/{user}/tasks", json={"title": "first"})
         await standby.execute("SELECT pg_wal_replay_pause()")
         await client.post(f"/api/{user}/tasks", json={"title": "second"})
@@ -105,7 +106,7 @@ async def test_a_replica_that_is_down_is_skipped(
 ) -> None:
     await migrate_url(cluster.primary.url)
     user = random_user()
-    async with AsyncTestClient(create_app(replica_settings(settings, cluster))) as client:
+    async with signed_client(create_app(replica_settings(settings, cluster))) as client:
         await client.post(f"/api/{user}/tasks", json={"title": "first"})
         cluster.standby.stop()
         try:

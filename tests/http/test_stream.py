@@ -40,7 +40,7 @@ async def service_connections(url: str) -> set[int]:
 async def stream_server(migrated_url: str) -> AsyncIterator[tuple[LiveServer, set[int]]]:
     """A server of its own, with the service's connections that existed before it started."""
     before = await service_connections(migrated_url)
-    server = LiveServer(migrated_url, extra_env=STREAM_SERVER_ENV)
+    server = LiveServer(migrated_url, **STREAM_SERVER_ENV)
     try:
         await asyncio.to_thread(server.wait_ready)
         yield server, before
@@ -62,7 +62,7 @@ async def test_events_committed_after_connecting_arrive_as_id_type_and_data(
 ) -> None:
     user = random_user()
     async with (
-        httpx.AsyncClient(base_url=live_server.url) as client,
+        live_server.client() as client,
         client.stream("GET", "/api/events/stream") as response,
     ):
         stream = EventStream(response)
@@ -81,7 +81,7 @@ async def test_a_client_reconnecting_with_last_event_id_loses_nothing_and_repeat
     live_server: LiveServer,
 ) -> None:
     user = random_user()
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
+    async with live_server.client() as client:
         first_url = await write_history(client, user)
         start = (await client.get(f"{first_url}/history")).json()[0]["position"] - 1
         stream_url = f"/api/events/stream?user_id={user}&after={start}"
@@ -102,7 +102,7 @@ async def test_twenty_clients_use_no_more_connections_than_the_pool_and_one_list
     server, before = stream_server
     user = random_user()
     limits = httpx.Limits(max_connections=32)
-    async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=30) as client:
+    async with server.client(limits=limits, timeout=30) as client:
         responses = [
             await client.send(
                 client.build_request("GET", f"/api/events/stream?user_id={user}"), stream=True
@@ -127,7 +127,7 @@ async def test_stopping_the_server_ends_open_streams_cleanly(migrated_url: str) 
     try:
         await asyncio.to_thread(server.wait_ready)
         async with (
-            httpx.AsyncClient(base_url=server.url) as client,
+            server.client() as client,
             client.stream("GET", "/api/events/stream") as response,
         ):
             stream = EventStream(response)
@@ -138,6 +138,5 @@ async def test_stopping_the_server_ends_open_streams_cleanly(migrated_url: str) 
         await asyncio.to_thread(server.process.wait, 30)
     finally:
         await asyncio.to_thread(server.stop)
-    assert server.process.stderr is not None
-    errors = server.process.stderr.read().decode()
+    errors = server.log_text()
     assert "Traceback" not in errors and "ERROR" not in errors, errors

@@ -1,0 +1,20 @@
+-- name: recall
+-- The stored response for a key, unless it has expired ($3: time to live in seconds).
+SELECT request_hash, status, headers, body
+  FROM idempotency_keys
+ WHERE user_id = $1
+   AND key = $2
+   AND created_at >= now() - make_interval(secs => $3)
+
+-- name: remember
+SELECT remember_idempotency_key($1, $2, $3, $4, $5, $6, $7)
+
+-- name: purge
+-- Expired keys, oldest first, a bounded batch per run so a backlog never makes one long lock.
+DELETE FROM idempotency_keys
+ WHERE ctid = ANY (ARRAY(
+           SELECT ctid
+             FROM idempotency_keys
+            WHERE created_at < now() - make_interval(secs => $1)
+            ORDER BY created_at
+            LIMIT $2))

@@ -1,0 +1,72 @@
+"""Idempotency records against a real PostgreSQL: written with the events, or not at all."""
+
+import asyncpg
+import pytest
+
+from events import store
+from events.types import TaskCreated
+from tests.integration.test_store import created
+from tests.random_refs import random_user
+
+
+def receipt(key: str, body: bytes = b"{}") -> store.Receipt:
+    return store.Receipt(
+        key=key,
+        request_hash=b"h",
+        status=201,
+        headers={"ETag": '"1"'},
+        body=body,
+        ttl_seconds=3600,
+    )
+
+
+async def test_an_append_whose_key_is_taken_rolls_back_its_events_and_row(
+    pool: asyncpg.Pool,
+) -> None:
+    user = random_user()
+    first, second = created(user), created(user)
+    async with pool.acquire() as conn:
+        for task in (first, second):
+            append = store.append(
+                conn,
+                state=task,
+                expected_version=0,
+                events=[TaskCreated(title=task.title)],
+                metadata={},
+                recorded_at=task.created_at,
+                receipt=receipt("same", body=str(task.id).encode()),
+            )
+            if task is first:
+                await append
+            else:
+                with pytest.raises(store.KeyAlreadyUsed):
+                    await append
+        streams = await conn.fetch("SELECT DISTINCT stream_id FROM events WHERE user_id = $1", user)
+        rows = await conn.fetch("SELECT id FROM tasks WHERE user_id = $1", user)
+        kept = await conn.fetchrow("SELECT * FROM idempotency_keys WHERE user_id = $1", user)
+    assert [r["stream_id"] for r in streams] == [r["id"] for r in rows] == [first.id]
+    assert (kept["key"], kept["status"], kept["headers"], kept["body"]) == (
+        "same",
+        201,
+        {"ETag": '"1"'},
+        str(first.id).encode(),
+    )
+
+
+async def test_a_rejected_append_records_no_key(pool: asyncpg.Pool) -> None:
+    task = created(random_user())
+    async with pool.acquire() as conn:
+        with pytest.raises(store.VersionConflict):
+            await store.append(
+                conn,
+                state=task,
+                expected_version=3,
+                events=[TaskCreated(title="x")],
+                metadata={},
+                recorded_at=task.created_at,
+                receipt=receipt("k"),
+            )
+        kept = await conn.fetchval(
+            "SELECT count(*) FROM idempotency_keys WHERE user_id = $1", task.user_id
+        )
+    assert kept == 0

@@ -1,0 +1,50 @@
+"""Bearer tokens for tests: the suite's secret, and an httpx auth that signs by the URL's path."""
+
+import time
+from collections.abc import Generator, Sequence
+
+import httpx
+import jwt
+
+from app.auth import mint
+
+# The secret every test app and live server is started with (auth stays on in tests).
+SECRET = "test-only-secret-" + "s" * 32
+AUDITOR_USER = "auditor-of-tests"
+
+
+def token(user: str, roles: Sequence[str] = (), ttl: int = 600, secret: str = SECRET) -> str:
+    return mint(secret, user, roles, ttl)
+
+
+def bearer(user: str, roles: Sequence[str] = (), **kwargs: object) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(user, roles, **kwargs)}"}  # type: ignore[arg-type]
+
+
+def expired(user: str) -> str:
+    now = int(time.time())
+    return jwt.encode({"sub": user, "iat": now - 7200, "exp": now - 3600}, SECRET, "HS256")
+
+
+def caller_for(path: str) -> tuple[str, list[str]] | None:
+    """Who a test means to be, read from the path: /api/{user}/... or the global /api/events."""
+    parts = path.split("/")
+    if len(parts) < 3 or parts[1] != "api":
+        return None
+    if parts[2] == "events" and (len(parts) == 3 or parts[3] == "stream"):
+        return AUDITOR_USER, ["auditor"]
+    return parts[2], []
+
+
+class SignByPath(httpx.Auth):
+    """Adds a valid token for the user the path names, unless the test sent its own header."""
+
+    def __init__(self, secret: str = SECRET) -> None:
+        self.secret = secret
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        caller = caller_for(request.url.path)
+        if caller and "authorization" not in request.headers:
+            user, roles = caller
+            request.headers["Authorization"] = f"Bearer {token(user, roles, secret=self.secret)}"
+        yield request
