@@ -95,10 +95,12 @@ async def until(
     raise AssertionError(f"not true within {within} s")
 
 
-async def assert_nothing_acknowledged_was_lost(pool: asyncpg.Pool, load: Load) -> None:
+async def assert_nothing_acknowledged_was_lost(
+    pool: asyncpg.Pool, users: list[str], acked: list[Ack]
+) -> None:
     """Every acknowledged command is in the log, and the read table is the fold of the log."""
     async with pool.acquire() as conn:
-        for user in load.users:
+        for user in users:
             events = await store.read_feed(conn, after=0, limit=1_000_000, user_id=user)
             streams: dict[UUID, list[RecordedEvent]] = {}
             for event in events:
@@ -111,7 +113,7 @@ async def assert_nothing_acknowledged_was_lost(pool: asyncpg.Pool, load: Load) -
                     folded[stream_id] = state
             table = await list_tasks(conn, user, completed=None, after=None, limit=1_000_000)
             assert {t.id: t for t in table} == folded
-            for ack in (a for a in load.acked if a.user == user):
+            for ack in (a for a in acked if a.user == user):
                 assert len(streams.get(ack.task_id, [])) >= ack.version, ack
 
 

@@ -45,4 +45,4 @@ async def test_sigkill_mid_load_loses_no_acknowledged_command(
     assert set(load.statuses) <= {200, 201}, load.statuses
     # Statements the dead server had sent may still be finishing: wait for its sessions to end.
     await until(lambda: no_backends(pool, name), within=10)
-    await assert_nothing_acknowledged_was_lost(pool, load)
+    await assert_nothing_acknowledged_was_lost(pool, load.users, load.acked)

@@ -78,7 +78,7 @@ async def test_connections_terminated_under_load(migrated_url: str, pool: asyncp
     assert load.transport_errors == 0
     assert_only_served_or_503(load)
     assert_quiet_log(server)
-    await assert_nothing_acknowledged_was_lost(pool, load)
+    await assert_nothing_acknowledged_was_lost(pool, load.users, load.acked)
 
 
 async def test_database_unreachable_under_load(migrated_url: str, pool: asyncpg.Pool) -> None:
@@ -101,7 +101,7 @@ async def test_database_unreachable_under_load(migrated_url: str, pool: asyncpg.
     assert load.transport_errors == 0
     assert_only_served_or_503(load)
     assert_quiet_log(server)
-    await assert_nothing_acknowledged_was_lost(pool, load)
+    await assert_nothing_acknowledged_was_lost(pool, load.users, load.acked)
 
 
 async def refused(load: Load, count: int) -> bool:
