@@ -5,9 +5,11 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from typing import Any
 
+from app import analytics_cli
 from app.settings import Settings
 
 log = logging.getLogger("tasks")
@@ -60,6 +62,18 @@ def migrate(_: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def on_database(
+    command: Callable[[argparse.Namespace, str], Coroutine[Any, Any, int]],
+) -> Callable[[argparse.Namespace, Settings], int]:
+    """Run an async command against the configured database (or an embedded one)."""
+
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        with database_url(settings) as url:
+            return asyncio.run(command(args, url))
+
+    return run
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tasks", description="The event-sourced task service.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -72,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=serve)
     p = sub.add_parser("migrate", help="apply the SQL migrations in sql/")
     p.set_defaults(run=migrate)
+    analytics_cli.add_commands(sub, on_database)
     return parser
 
 
