@@ -174,3 +174,10 @@ def test_the_command_refuses_to_erase_without_confirmation_when_not_interactive(
 ) -> None:
     done = run_cli(migrated_url, "users", "erase", random_user())
     assert done.returncode == 2 and "--yes" in done.stderr
+
+
+async def test_sql_and_python_agree_on_a_users_stream_id(pool: asyncpg.Pool) -> None:
+    users = ["alice", "bob@example.com", random_user(), "ü-ñ"]
+    async with pool.acquire() as conn:
+        in_sql = [await conn.fetchval("SELECT user_stream_id($1)", u) for u in users]
+    assert in_sql == [user_stream_id(u) for u in users]
