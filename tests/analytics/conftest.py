@@ -38,10 +38,10 @@ async def drop_role(admin_url: str, role: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def scratch_url(database_url: str) -> AsyncIterator[str]:
-    """A fresh, migrated database beside the test database, for tests that need the whole
-    log to themselves (seeded answers, TRUNCATE); dropped at the end."""
+    """A fresh, migrated database beside the test database, one per test module, for tests
+    that need the whole log to themselves (seeded answers, TRUNCATE); dropped after."""
     name = f"{urlsplit(database_url).path.lstrip('/')}_analytics_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(on_database(database_url, "postgres"))
     try:
