@@ -81,8 +81,8 @@ def batches(first: int, last: int, size: int) -> list[Batch]:
     ]
 
 
-async def _copy(conn: asyncpg.Connection, batch: Batch, fmt: Format) -> tuple[int, bytes]:
-    """One batch through COPY: (events, the formatted bytes)."""
+async def _copy(conn: asyncpg.Connection, batch: Batch, fmt: Format) -> tuple[int, list[bytes]]:
+    """One batch through COPY: (events, the formatted bytes in chunks)."""
     await conn.execute(_SQL["narrow"], batch.after, batch.last)
     chunks: list[bytes] = []
 
@@ -99,7 +99,7 @@ async def _copy(conn: asyncpg.Connection, batch: Batch, fmt: Format) -> tuple[in
         status = await conn.copy_from_query(
             _SQL["columns"], output=keep, format="csv", header=batch.index == 0
         )
-    return int(status.split()[-1]), b"".join(chunks)
+    return int(status.split()[-1]), chunks
 
 
 async def _fetch(conn: asyncpg.Connection, batch: Batch) -> tuple[int, list[Any]]:
@@ -182,6 +182,4 @@ async def export(
                 return await _pipeline(conns, work, _fetch, sink.write, done)
         if not work and fmt == "csv":
             work = [Batch(0, 0, 0)]  # an empty export still has its header row
-        return await _pipeline(
-            conns, work, lambda c, b: _copy(c, b, fmt), lambda data: out.write(data), done
-        )
+        return await _pipeline(conns, work, lambda c, b: _copy(c, b, fmt), out.writelines, done)

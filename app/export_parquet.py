@@ -1,6 +1,6 @@
 """Parquet output for `tasks events export` (the optional extra: pip install '.[parquet]').
 
-Typed columns, the same as the CSV export and the analytics.events view; one row group
+Typed columns, the same as the CSV export (analytics.events but the raw metadata); one row group
 per batch, so memory stays bounded by a batch.
 """
 
@@ -33,7 +33,6 @@ SCHEMA = pa.schema(
         ("actor", pa.string()),
         ("schema_version", pa.int32()),
         ("data", pa.string()),
-        ("metadata", pa.string()),
     ]
 )
 

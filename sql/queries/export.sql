@@ -42,10 +42,11 @@ SELECT '{"position":' || position
  ORDER BY position
 
 -- name: columns
--- The columns of analytics.events, for CSV (through COPY) and Parquet.
+-- The columns of analytics.events but the raw metadata (its fields are columns already;
+-- printing it cost a quarter of the CSV's time), for CSV (through COPY) and Parquet.
 SELECT position, recorded_at, user_id, stream_id::text AS stream_id, task_id::text AS task_id,
        version, type, title, description,
        completed, sets_title, sets_description, request_id, actor, schema_version,
-       data::text AS data, metadata::text AS metadata
+       data::text AS data
   FROM export_selection
  ORDER BY position

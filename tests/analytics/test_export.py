@@ -88,7 +88,7 @@ async def test_csv_has_a_header_and_keeps_awkward_text_and_null_apart_from_empty
         "title",
         "description",
     ]
-    assert rows[0][-2:] == ["data", "metadata"]
+    assert rows[0][-4:] == ["request_id", "actor", "schema_version", "data"]
     body = [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
     assert len(body) == 9
     assert body[0]["description"] == AWKWARD and body[0]["title"] == "Task 0"
