@@ -7,14 +7,16 @@ import sys
 from uuid import UUID
 
 import asyncpg
+import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
 from app.erasure import UnknownUser, erase_user
 from events import store
-from events.types import ERASED, TaskCreated, UserErased, user_stream_id
+from events.types import ERASED, TaskCreated, UserErased, event_data, user_stream_id
 from projections.evolve import fold
 from projections.read_table import get_task
+from tests.conftest import LiveServer
 from tests.random_refs import random_user
 
 SECRETS = ("Divorce papers", "Call the lawyer", "Lawyer Jane, 555-0100", "Bank PIN 1234")
@@ -181,3 +183,52 @@ async def test_sql_and_python_agree_on_a_users_stream_id(pool: asyncpg.Pool) -> 
     async with pool.acquire() as conn:
         in_sql = [await conn.fetchval("SELECT user_stream_id($1)", u) for u in users]
     assert in_sql == [user_stream_id(u) for u in users]
+
+
+@pytest.mark.slow
+async def test_an_erasure_amid_concurrent_writers_leaves_no_old_title_and_log_equal_to_table(
+    live_server: LiveServer, pool: asyncpg.Pool
+) -> None:
+    """Real concurrency (a served app): writers rename a user's tasks while the user is erased.
+    None fails; nothing written before the erasure keeps a title; the log folds to the table."""
+    user = random_user()
+    halfway, erasing = asyncio.Event(), asyncio.Event()
+    statuses: list[int] = []
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
+        task_ids = [
+            (await http.post(f"/api/{user}/tasks", json={"title": "secret-0"})).json()["id"]
+            for _ in range(4)
+        ]
+
+        async def rename_again_and_again(task_id: str) -> None:
+            for n in range(1, 31):
+                # A toggle writes back the title it read: the race erasure must not lose.
+                # Renames stop once the erasure starts, so none can cover up a lost race.
+                if not erasing.is_set():
+                    r = await http.put(
+                        f"/api/{user}/tasks/{task_id}", json={"title": f"secret-{n}"}
+                    )
+                    statuses.append(r.status_code)
+                r = await http.patch(f"/api/{user}/tasks/{task_id}/complete")
+                statuses.append(r.status_code)
+                if len(statuses) >= 40:
+                    halfway.set()
+
+        async def erase_halfway() -> None:
+            await halfway.wait()
+            erasing.set()
+            async with pool.acquire() as conn:
+                await erase_user(conn, user, "dpo")
+
+        await asyncio.gather(*(rename_again_and_again(t) for t in task_ids), erase_halfway())
+    assert set(statuses) == {200}
+    log = await log_of(pool, user)
+    erased_at = next(e.position for e in log if e.type == "UserErased")
+    before = [e for e in log if e.position < erased_at]
+    renamed_before = sum(e.type == "TaskUpdated" for e in before)
+    assert renamed_before >= 10 and log[-1].position > erased_at  # it landed amid the writers
+    assert not [e for e in before if "secret" in str(event_data(e.event))]
+    async with pool.acquire() as conn:
+        for task_id in task_ids:
+            folded = fold(await store.read_stream(conn, user, UUID(task_id)))
+            assert folded == await get_task(conn, user, UUID(task_id))
