@@ -50,6 +50,12 @@ def _position(value: str) -> int:
     return int(value)
 
 
+def _count(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError("must be a whole number, 1 or more")
+    return int(value)
+
+
 async def analyst_role(args: argparse.Namespace, dsn: str) -> int:
     password = None
     if args.password_stdin:
@@ -136,18 +142,22 @@ async def _export_to_file(args: argparse.Namespace, dsn: str, filters: Filters, 
     # Written beside the target and renamed at the end: a failed export leaves no half file.
     partial = path.with_name(path.name + ".partial")
     started = time.perf_counter()
-    with _progress() as progress, partial.open("wb") as out:
-        bar = progress.add_task("export", total=None)
-        count = await export(
-            dsn,
-            args.format,
-            filters,
-            out,
-            started=lambda total: progress.update(bar, total=total),
-            done=lambda n: progress.advance(bar, n),
-            connections=args.connections,
-            batch_size=args.batch_size,
-        )
+    try:
+        with _progress() as progress, partial.open("wb") as out:
+            bar = progress.add_task("export", total=None)
+            count = await export(
+                dsn,
+                args.format,
+                filters,
+                out,
+                started=lambda total: progress.update(bar, total=total),
+                done=lambda n: progress.advance(bar, n),
+                connections=args.connections,
+                batch_size=args.batch_size,
+            )
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     partial.replace(path)
     seconds = time.perf_counter() - started
     print(
@@ -180,8 +190,8 @@ def add_commands(
     p.add_argument("--type", choices=sorted(EVENT_TYPES), help="only events of this type")
     p.add_argument("--user", type=_user, help="only this user's events")
     p.add_argument("-o", "--output", help="write to this file (default: standard output)")
-    p.add_argument("--connections", type=int, default=2, help=argparse.SUPPRESS)
-    p.add_argument("--batch-size", type=int, default=100_000, help=argparse.SUPPRESS)
+    p.add_argument("--connections", type=_count, default=2, help=argparse.SUPPRESS)
+    p.add_argument("--batch-size", type=_count, help=argparse.SUPPRESS)
     p.set_defaults(run=on_database(export_events))
 
     users = sub.add_parser("users", help="users' data").add_subparsers(
