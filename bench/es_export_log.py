@@ -17,13 +17,11 @@ import asyncio
 import os
 import sys
 import time
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from app.db import migrate  # noqa: E402
+from app.db import migrate  # the project, installed in the venv (pip install -e)
 
 BATCH = 100_000
 

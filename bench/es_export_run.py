@@ -68,7 +68,9 @@ def main() -> None:
             for fmt in formats:
                 results[fmt].append(run_once(fmt, Path(folder) / f"events.{fmt}", args.pause))
     print(f"{os.cpu_count()} cores; {args.runs} runs per format, formats in turn\n")
-    print("| format | events | median events/s | best events/s | cores busy with other work just before each run |")
+    print(
+        "| format | events | median events/s | best events/s | cores busy with other work just before each run |"
+    )
     print("| --- | --- | --- | --- | --- |")
     for fmt, runs in results.items():
         rates = [n / s for n, s, _ in runs]
