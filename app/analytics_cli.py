@@ -50,6 +50,12 @@ def _position(value: str) -> int:
     return int(value)
 
 
+def _who(value: str) -> str:
+    if not value.strip() or "\x00" in value:
+        raise argparse.ArgumentTypeError("say who erases: a name, not blank")
+    return value.strip()
+
+
 def _count(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError("must be a whole number, 1 or more")
@@ -199,6 +205,8 @@ def add_commands(
     )
     p = users.add_parser("erase", help="erase a user's personal data (cannot be undone)")
     p.add_argument("user", type=_user)
-    p.add_argument("--by", default=getpass.getuser(), help="who erases (default: the OS user)")
+    p.add_argument(
+        "--by", type=_who, default=getpass.getuser(), help="who erases (default: the OS user)"
+    )
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(run=on_database(erase))

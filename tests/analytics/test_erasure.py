@@ -176,6 +176,8 @@ def test_the_command_refuses_to_erase_without_confirmation_when_not_interactive(
 ) -> None:
     done = run_cli(migrated_url, "users", "erase", random_user())
     assert done.returncode == 2 and "--yes" in done.stderr
+    blank = run_cli(migrated_url, "users", "erase", random_user(), "--yes", "--by", " ")
+    assert blank.returncode == 2 and "who erases" in blank.stderr
 
 
 async def test_sql_and_python_agree_on_a_users_stream_id(pool: asyncpg.Pool) -> None:
