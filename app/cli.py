@@ -6,9 +6,11 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from typing import Any
 
+from app import analytics_cli
 from app.settings import Settings
 
 log = logging.getLogger("tasks")
@@ -113,6 +115,18 @@ def _ttl(value: str) -> int:
     return int(value)
 
 
+def on_database(
+    command: Callable[[argparse.Namespace, str], Coroutine[Any, Any, int]],
+) -> Callable[[argparse.Namespace, Settings], int]:
+    """Run an async command against the configured database (or an embedded one)."""
+
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        with database_url(settings) as url:
+            return asyncio.run(command(args, url))
+
+    return run
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tasks", description="The event-sourced task service.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -134,6 +148,7 @@ def _parser() -> argparse.ArgumentParser:
         "--ttl", type=_ttl, default=3600, help="seconds until the token expires (default 3600)"
     )
     p.set_defaults(run=token)
+    analytics_cli.add_commands(sub, on_database)
     return parser
 
 

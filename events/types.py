@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid3
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -35,11 +35,46 @@ class TaskDeleted(TaskEvent, frozen=True):
     pass
 
 
-AnyTaskEvent = TaskCreated | TaskUpdated | TaskToggled | TaskDeleted
+class TaskErased(TaskEvent, frozen=True):
+    """The owner's personal data was erased from this task (see UserErased).
+
+    Appended to every live task of an erased user, so the task's version moves on: a
+    writer that read the task before the erasure fails its version check instead of
+    writing the old title back. Only the SQL function erase_user appends it.
+    """
+
+
+class UserErased(TaskEvent, frozen=True):
+    """A user's personal data was erased from the log and the read table: who did it, how much.
+
+    Recorded in the user's own stream (user_stream_id), not in a task's: it is not a task event,
+    and folding that stream gives no task.
+    """
+
+    erased_by: str
+    events_redacted: int
+    tasks_redacted: int
+
+
+AnyTaskEvent = TaskCreated | TaskUpdated | TaskToggled | TaskDeleted | TaskErased | UserErased
 
 EVENT_TYPES: dict[str, type[AnyTaskEvent]] = {
-    cls.__name__: cls for cls in (TaskCreated, TaskUpdated, TaskToggled, TaskDeleted)
+    cls.__name__: cls
+    for cls in (TaskCreated, TaskUpdated, TaskToggled, TaskDeleted, TaskErased, UserErased)
 }
+
+# What erasure writes in place of a title and an actor (descriptions become null).
+ERASED = "[erased]"
+
+# Name-based (RFC 4122 version 3) ids of per-user streams; sql/0046_user_stream_id.sql
+# computes the same in SQL, where md5 is built in and sha1 (version 5) is not.
+USER_STREAM_NAMESPACE = UUID("6f1d2c3e-8a4b-4c5d-9e6f-7a8b9c0d1e2f")
+
+
+def user_stream_id(user_id: str) -> UUID:
+    """The stream that holds events about a user rather than one of their tasks."""
+    return uuid3(USER_STREAM_NAMESPACE, user_id)
+
 
 # The shape version of each event type's data, recorded in every event's metadata.
 SCHEMA_VERSIONS: dict[str, int] = dict.fromkeys(EVENT_TYPES, 1)

@@ -6,11 +6,24 @@ from typing import assert_never
 from msgspec import UNSET, structs
 
 from events.state import Task
-from events.types import RecordedEvent, TaskCreated, TaskDeleted, TaskToggled, TaskUpdated
+from events.types import (
+    ERASED,
+    RecordedEvent,
+    TaskCreated,
+    TaskDeleted,
+    TaskErased,
+    TaskToggled,
+    TaskUpdated,
+    UserErased,
+)
 
 
 def evolve(state: Task | None, recorded: RecordedEvent) -> Task | None:
-    """Apply one recorded event to a task's state (None before its creation)."""
+    """Apply one recorded event to a task's state (None before its creation).
+
+    A UserErased event lives in a user's own stream, never a task's: it leaves the state
+    as it is, so that stream folds to None (no task, no read row).
+    """
     event, at = recorded.event, recorded.recorded_at
     if isinstance(event, TaskCreated):
         return Task(
@@ -23,6 +36,8 @@ def evolve(state: Task | None, recorded: RecordedEvent) -> Task | None:
             updated_at=at,
             version=recorded.version,
         )
+    if isinstance(event, UserErased):
+        return state
     if state is None:
         raise ValueError(f"{recorded.type} at version {recorded.version} before TaskCreated")
     match event:
@@ -40,6 +55,12 @@ def evolve(state: Task | None, recorded: RecordedEvent) -> Task | None:
             )
         case TaskDeleted():
             return structs.replace(state, deleted=True, updated_at=at, version=recorded.version)
+        case TaskErased():
+            # Set explicitly, not only through the redacted earlier events: a rebuild that
+            # folded the stream before the erasure and catches up afterwards must end redacted.
+            return structs.replace(
+                state, title=ERASED, description=None, updated_at=at, version=recorded.version
+            )
         case _:
             assert_never(event)
 

@@ -18,3 +18,8 @@ DELETE FROM idempotency_keys
             WHERE created_at < now() - make_interval(secs => $1)
             ORDER BY created_at
             LIMIT $2))
+
+-- name: forget_user
+-- Erasure: stored responses quote titles and descriptions.
+DELETE FROM idempotency_keys
+ WHERE user_id = $1

@@ -12,9 +12,13 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
+from app.db import init_connection, migrate_url
+from app.main import create_app
+from app.settings import Settings
 from events import store
 from events import upcast as upcasting
 from projections.evolve import fold
+from tests.conftest import signed_client
 from tests.random_refs import random_user
 
 # A hypothetical earlier TaskCreated (schema version 0) that called the title `name`,
@@ -87,17 +91,21 @@ async def test_an_old_shaped_event_folds_into_the_current_task(
 
 
 async def test_the_history_and_time_travel_show_the_current_shape(
-    pool: asyncpg.Pool, client: AsyncTestClient, legacy_upcaster: None
+    fresh_database: str, settings: Settings, legacy_upcaster: None
 ) -> None:
+    # Committed, since the app reads on its own connections: in a database of its own, as the
+    # log is append-only and a whole-log reader elsewhere would not know this old shape.
+    await migrate_url(fresh_database)
     user = random_user()
-    # Committed, since the app reads on its own connections; removed again at the end.
-    async with pool.acquire() as conn, conn.transaction():
-        stream_id = await write_raw(conn, user, [(1, "TaskCreated", OLD_CREATED, 0)])
+    conn = await asyncpg.connect(fresh_database)
     try:
-        await show_current_shape(client, user, stream_id)
+        await init_connection(conn)
+        stream_id = await write_raw(conn, user, [(1, "TaskCreated", OLD_CREATED, 0)])
     finally:
-        async with pool.acquire() as conn:
-            await conn.execute("DELETE FROM events WHERE user_id = $1", user)
+        await conn.close()
+    app = create_app(settings.model_copy(update={"database_url": fresh_database}))
+    async with signed_client(app) as client:
+        await show_current_shape(client, user, stream_id)
 
 
 async def show_current_shape(client: AsyncTestClient, user: str, stream_id: Any) -> None:
