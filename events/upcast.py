@@ -8,12 +8,20 @@ never rewritten; old shapes are upgraded on every read.
 from collections.abc import Callable
 from typing import Any
 
-from events.types import SCHEMA_VERSIONS, AnyTaskEvent, event_from_row
+import msgspec
+
+from events.types import EVENT_TYPES, SCHEMA_VERSIONS, AnyTaskEvent, event_from_row
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 # (event type, stored schema version) -> function giving the next version's data.
 UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+# Data already in the current shape decodes from JSON straight into its Struct.
+_CURRENT: dict[tuple[str, int], msgspec.json.Decoder[Any]] = {
+    (name, SCHEMA_VERSIONS[name]): msgspec.json.Decoder(cls) for name, cls in EVENT_TYPES.items()
+}
+_decode_json = msgspec.json.Decoder().decode
 
 
 def upcast(type_name: str, data: dict[str, Any], metadata: dict[str, Any]) -> AnyTaskEvent:
@@ -24,3 +32,12 @@ def upcast(type_name: str, data: dict[str, Any], metadata: dict[str, Any]) -> An
         data = UPCASTERS[(type_name, version)](data)
         version += 1
     return event_from_row(type_name, data)
+
+
+def upcast_json(type_name: str, data: str | bytes, schema_version: int) -> AnyTaskEvent:
+    """The same as upcast, from the stored JSON text: the fast path of bulk replay."""
+    decoder = _CURRENT.get((type_name, schema_version))
+    if decoder is None:
+        return upcast(type_name, _decode_json(data), {"schema_version": schema_version})
+    event: AnyTaskEvent = decoder.decode(data)
+    return event
