@@ -18,8 +18,8 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 UPCASTERS: dict[tuple[str, int], Upcaster] = {}
 
 # Data already in the current shape decodes from JSON straight into its Struct.
-_CURRENT: dict[tuple[str, int], msgspec.json.Decoder[Any]] = {
-    (name, SCHEMA_VERSIONS[name]): msgspec.json.Decoder(cls) for name, cls in EVENT_TYPES.items()
+_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
+    name: msgspec.json.Decoder(cls) for name, cls in EVENT_TYPES.items()
 }
 _decode_json = msgspec.json.Decoder().decode
 
@@ -36,8 +36,7 @@ def upcast(type_name: str, data: dict[str, Any], metadata: dict[str, Any]) -> An
 
 def upcast_json(type_name: str, data: str | bytes, schema_version: int) -> AnyTaskEvent:
     """The same as upcast, from the stored JSON text: the fast path of bulk replay."""
-    decoder = _CURRENT.get((type_name, schema_version))
-    if decoder is None:
+    if schema_version != SCHEMA_VERSIONS.get(type_name):
         return upcast(type_name, _decode_json(data), {"schema_version": schema_version})
-    event: AnyTaskEvent = decoder.decode(data)
+    event: AnyTaskEvent = _DECODERS[type_name].decode(data)
     return event
