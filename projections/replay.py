@@ -139,10 +139,13 @@ async def fold_log(
     batches: asyncio.Queue[list[Any] | None] = asyncio.Queue(maxsize=1)
     folded: asyncio.Queue[Folded | None] = asyncio.Queue(maxsize=1)
     with _collector_paused():
-        async with asyncio.TaskGroup() as group:
-            group.create_task(_read(reader, batches, start, upto, batch_size))
-            group.create_task(_drain(folded, sink))
-            await _fold(batches, folded)
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(_read(reader, batches, start, upto, batch_size))
+                group.create_task(_drain(folded, sink))
+                await _fold(batches, folded)
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None  # the first failure; the rest follow from it
 
 
 async def _fold(

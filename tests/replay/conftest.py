@@ -75,10 +75,14 @@ class NoProgress:
         pass
 
 
-async def rebuild_now(url: str, *, batch_size: int = 97, restart: bool = False) -> Rebuilt:
+async def rebuild_now(
+    url: str, *, batch_size: int = 97, restart: bool = False, progress: Any = None
+) -> Rebuilt:
     reader, writer = await asyncpg.connect(url), await asyncpg.connect(url)
     try:
-        return await rebuild(reader, writer, NoProgress(), batch_size=batch_size, restart=restart)
+        return await rebuild(
+            reader, writer, progress or NoProgress(), batch_size=batch_size, restart=restart
+        )
     finally:
         await reader.close()
         await writer.close()
