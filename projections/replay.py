@@ -16,8 +16,8 @@ from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 from events.state import Task
-from events.types import RecordedEvent
-from events.upcast import upcast_json
+from events.types import AnyTaskEvent, RecordedEvent
+from events.upcast import json_decoder
 from projections.evolve import evolve
 from sql import queries
 
@@ -58,18 +58,35 @@ class Folded(NamedTuple):
     events_complete: int  # events of the complete streams so far, over the whole fold
 
 
-def recorded(row: Sequence[Any]) -> RecordedEvent:
-    """A log row, as the replay queries select it, as the recorded event evolve takes."""
-    position, stream_id, version, user_id, type_name, data, schema_version, at = row
-    return RecordedEvent(
-        position=position,
-        stream_id=stream_id,
-        version=version,
-        user_id=user_id,
-        event=upcast_json(type_name, data, schema_version),
-        metadata={"schema_version": schema_version},  # evolve reads no metadata
-        recorded_at=at,
-    )
+class _Decoding:
+    """Log rows to recorded events, with the decoder of each (type, schema version) looked
+    up once: this runs once per event of the log."""
+
+    def __init__(self) -> None:
+        self._decoders: dict[tuple[str, int], Callable[[str], AnyTaskEvent]] = {}
+        self._metadata: dict[int, dict[str, Any]] = {}
+
+    def recorded(self, row: Sequence[Any]) -> RecordedEvent:
+        position, stream_id, version, user_id, type_name, data, schema_version, at = row
+        decode = self._decoders.get((type_name, schema_version))
+        if decode is None:
+            decode = self._decoders[(type_name, schema_version)] = json_decoder(
+                type_name, schema_version
+            )
+            self._metadata[schema_version] = {"schema_version": schema_version}
+        return RecordedEvent(
+            position=position,
+            stream_id=stream_id,
+            version=version,
+            user_id=user_id,
+            event=decode(data),
+            metadata=self._metadata[schema_version],  # evolve reads no metadata
+            recorded_at=at,
+        )
+
+
+# A log row, as the replay queries select it, as the recorded event evolve takes.
+recorded = _Decoding().recorded
 
 
 def task_row(task: Task) -> Row:
@@ -98,13 +115,16 @@ class StreamFold:
 
     def feed(self, rows: Sequence[Sequence[Any]], out: list[Row]) -> None:
         """Fold rows; append each task that is complete and live to out."""
+        state = self.state
         for row in rows:
             event = recorded(row)
             if event.stream_id != self.stream_id or event.user_id != self.user_id:
+                self.state = state
                 self._close(out)
-                self.user_id, self.stream_id = event.user_id, event.stream_id
-            self.state = evolve(self.state, event)
+                self.user_id, self.stream_id, state = event.user_id, event.stream_id, None
+            state = evolve(state, event)
             self.pending += 1
+        self.state = state
 
     def finish(self, out: list[Row]) -> None:
         """The log has ended: the task being folded is complete too."""
