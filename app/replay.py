@@ -20,7 +20,7 @@ from rich.progress import (
 from rich.text import Text
 
 from projections.rebuild import RebuildError, rebuild
-from projections.verify import report, verify
+from projections.verify import VerifyError, report, verify
 
 T = TypeVar("T")
 console = Console(stderr=True)
@@ -98,11 +98,15 @@ def run_rebuild(url: str, *, batch_size: int, restart: bool) -> int:
 
 
 def run_verify(url: str, *, batch_size: int, limit: int) -> int:
-    with progress_bar("verify") as bar:
-        outcome = asyncio.run(
-            _with_connections(
-                url, lambda r, w: verify(r, w, bar, batch_size=batch_size, limit=limit)
+    try:
+        with progress_bar("verify") as bar:
+            outcome = asyncio.run(
+                _with_connections(
+                    url, lambda r, w: verify(r, w, bar, batch_size=batch_size, limit=limit)
+                )
             )
-        )
+    except VerifyError as exc:
+        console.print(f"[red]verify stopped:[/red] {exc}")
+        return 2
     print(report(outcome))
     return 0 if not outcome.differences else 1

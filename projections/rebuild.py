@@ -59,7 +59,7 @@ async def rebuild(
 ) -> Rebuilt:
     """Rebuild the read table. `reader` streams the log; `writer` writes and swaps."""
     if not await writer.fetchval(_SQL["try_lock"]):
-        raise RebuildError("another rebuild is running")
+        raise RebuildError("another rebuild, or a verify, is running")
     try:
         checkpoint = None if restart else await _resumable(writer)
         resumed = checkpoint is not None

@@ -31,10 +31,25 @@ class Verified(NamedTuple):
     total: int  # how many differences in all
 
 
+class VerifyError(Exception):
+    """A check that cannot run now; the message says why."""
+
+
 async def verify(
     reader: Any, conn: Any, progress: Progress, *, batch_size: int, limit: int = 1000
 ) -> Verified:
     """Compare the read table with the fold of the log, both as of one snapshot."""
+    if not await conn.fetchval(_SQL["try_lock"]):
+        raise VerifyError("a rebuild is running: verify once it has finished")
+    try:
+        return await _verify(reader, conn, progress, batch_size, limit)
+    finally:
+        await conn.execute(_SQL["unlock"])
+
+
+async def _verify(
+    reader: Any, conn: Any, progress: Progress, batch_size: int, limit: int
+) -> Verified:
     async with conn.transaction(isolation="repeatable_read"):
         snapshot = await conn.fetchval("SELECT pg_export_snapshot()")
         if not _SNAPSHOT_ID.match(snapshot):  # it is interpolated below: be sure of its form

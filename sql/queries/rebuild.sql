@@ -1,5 +1,6 @@
 -- name: try_lock
--- One rebuild at a time: a session lock (0x7461736d), held for the whole run.
+-- One rebuild at a time, and none while `tasks verify` runs: a session lock (0x7461736d)
+-- held for the whole run.
 SELECT pg_try_advisory_lock(1952539501)
 
 -- name: unlock

@@ -13,6 +13,7 @@ from events.state import Task
 from events.types import TaskCreated, TaskToggled
 from projections.read_table import get_task
 from projections.rebuild import RebuildError
+from projections.verify import VerifyError
 from tests.replay.conftest import fill_log, read_table, rebuild_now, verify_now
 
 SCHEMA = """
@@ -117,12 +118,27 @@ async def created_task(conn: asyncpg.Connection, now: datetime) -> Task:
     return task
 
 
-async def test_a_second_rebuild_is_refused_while_one_runs(scratch_url: str) -> None:
+async def test_a_second_rebuild_and_a_verify_are_refused_while_one_runs(scratch_url: str) -> None:
     other = await asyncpg.connect(scratch_url)
     try:
         await other.execute("SELECT pg_advisory_lock(1952539501)")  # as a running rebuild holds
-        with pytest.raises(RebuildError, match="another rebuild is running"):
+        with pytest.raises(RebuildError, match="another rebuild, or a verify, is running"):
             await rebuild_now(scratch_url)
+        with pytest.raises(VerifyError, match="a rebuild is running"):
+            await verify_now(scratch_url)
+    finally:
+        await other.close()
+
+
+async def test_a_rebuild_is_refused_while_a_verify_runs_but_verifies_run_side_by_side(
+    scratch_url: str,
+) -> None:
+    other = await asyncpg.connect(scratch_url)
+    try:
+        await other.execute("SELECT pg_advisory_lock_shared(1952539501)")  # as a verify holds
+        with pytest.raises(RebuildError, match="is running"):
+            await rebuild_now(scratch_url)
+        assert (await verify_now(scratch_url)).differences == []
     finally:
         await other.close()
 
