@@ -160,3 +160,9 @@ async def test_the_swap_is_refused_while_the_read_table_has_an_index_the_fresh_o
     done = await rebuild_now(scratch_url)
     assert done.resumed
     assert await read_table(scratch_url) == before
+
+
+async def test_an_empty_log_rebuilds_into_an_empty_table(scratch_url: str) -> None:
+    done = await rebuild_now(scratch_url)
+    assert (done.snapshot_events, done.caught_up, done.tasks) == (0, 0, 0)
+    assert await read_table(scratch_url) == []
