@@ -91,8 +91,11 @@ def run_rebuild(url: str, *, batch_size: int, restart: bool) -> int:
     print(
         f"rebuilt {done.tasks:,} tasks from {events:,} events"
         f" ({done.caught_up:,} caught up after the snapshot)"
-        f"{', resumed from a checkpoint' if done.resumed else ''}"
-        f" in {seconds:.1f} s: {events / seconds:,.0f} events/s"
+        + (
+            f", resumed from a checkpoint, in {seconds:.1f} s"
+            if done.resumed
+            else f" in {seconds:.1f} s: {events / seconds:,.0f} events/s"
+        )
     )
     return 0
 
