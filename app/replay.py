@@ -37,10 +37,11 @@ class Bar:
     def __init__(self, progress: Progress, label: str) -> None:
         self._progress = progress
         self._task = progress.add_task(label, total=0)
+        self._total = 0
 
     def grow(self, events: int) -> None:
-        total = self._progress.tasks[self._task].total or 0
-        self._progress.update(self._task, total=total + events)
+        self._total += events
+        self._progress.update(self._task, total=self._total)
 
     def advance(self, events: int) -> None:
         self._progress.advance(self._task, events)

@@ -121,7 +121,7 @@ def main() -> int:
 
     url = asyncio.run(fresh_database(args.server, args.database))
     try:
-        migrated = subprocess.run(
+        subprocess.run(
             [sys.executable, "-m", "app.cli", "migrate"],
             cwd=ROOT,
             env={**os.environ, "DATABASE_URL": url, "TASKS_LOG_LEVEL": "WARNING"},
@@ -129,7 +129,6 @@ def main() -> int:
             capture_output=True,
             text=True,
         )
-        del migrated
         events, tasks, seconds = asyncio.run(fill(url, args.events, args.users))
         print(
             f"log: {events:,} events, {tasks:,} live tasks, {args.users:,} users;"

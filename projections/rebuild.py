@@ -14,16 +14,8 @@ from events.state import Task
 from events.types import RecordedEvent
 from projections.evolve import evolve
 from projections.read_table import task_from_row
-from projections.replay import (
-    COLUMNS,
-    Folded,
-    Progress,
-    StreamKey,
-    fold_log,
-    log_after,
-    log_snapshot,
-    task_row,
-)
+from projections.replay import Folded, Progress, StreamKey, fold_log, log_after, log_snapshot
+from projections.rows import COLUMNS, task_row
 from sql import queries
 
 _SQL = queries("rebuild")

@@ -11,30 +11,17 @@ import asyncio
 import gc
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 from events.state import Task
-from events.types import AnyTaskEvent, RecordedEvent
-from events.upcast import json_decoder
+from events.types import RecordedEvent
 from projections.evolve import evolve
+from projections.rows import Row, recorded, task_row
 from sql import queries
 
 _SQL = queries("replay")
 
-# The columns of a read-table row, in the order replay writes them.
-COLUMNS = (
-    "user_id",
-    "id",
-    "title",
-    "description",
-    "completed",
-    "created_at",
-    "updated_at",
-    "version",
-)
-Row = tuple[str, UUID, str, str | None, bool, datetime, datetime, int]
 StreamKey = tuple[str, UUID]
 # Before every event of the log: user ids are never empty.
 LOG_START: tuple[str, UUID, int] = ("", UUID(int=0), 0)
@@ -56,50 +43,6 @@ class Folded(NamedTuple):
     last_stream: StreamKey | None  # every stream up to this one is complete
     events_read: int  # events in the batch
     events_complete: int  # events of the complete streams so far, over the whole fold
-
-
-class _Decoding:
-    """Log rows to recorded events, with the decoder of each (type, schema version) looked
-    up once: this runs once per event of the log."""
-
-    def __init__(self) -> None:
-        self._decoders: dict[tuple[str, int], Callable[[str], AnyTaskEvent]] = {}
-        self._metadata: dict[int, dict[str, Any]] = {}
-
-    def recorded(self, row: Sequence[Any]) -> RecordedEvent:
-        position, stream_id, version, user_id, type_name, data, schema_version, at = row
-        decode = self._decoders.get((type_name, schema_version))
-        if decode is None:
-            decode = self._decoders[(type_name, schema_version)] = json_decoder(
-                type_name, schema_version
-            )
-            self._metadata[schema_version] = {"schema_version": schema_version}
-        return RecordedEvent(
-            position=position,
-            stream_id=stream_id,
-            version=version,
-            user_id=user_id,
-            event=decode(data),
-            metadata=self._metadata[schema_version],  # evolve reads no metadata
-            recorded_at=at,
-        )
-
-
-# A log row, as the replay queries select it, as the recorded event evolve takes.
-recorded = _Decoding().recorded
-
-
-def task_row(task: Task) -> Row:
-    return (
-        task.user_id,
-        task.id,
-        task.title,
-        task.description,
-        task.completed,
-        task.created_at,
-        task.updated_at,
-        task.version,
-    )
 
 
 class StreamFold:

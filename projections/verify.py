@@ -9,7 +9,8 @@ bounded by the batch size on both sides.
 import re
 from typing import Any, NamedTuple
 
-from projections.replay import COLUMNS, Folded, Progress, fold_log, log_snapshot
+from projections.replay import Folded, Progress, fold_log, log_snapshot
+from projections.rows import COLUMNS
 from sql import queries
 
 _SQL = queries("verify")

@@ -11,7 +11,8 @@ from events import upcast as upcasting
 from events.types import SCHEMA_VERSIONS, TaskCreated, TaskToggled, TaskUpdated
 from events.upcast import upcast, upcast_json
 from projections.evolve import fold
-from projections.replay import Row, StreamFold, recorded, task_row
+from projections.replay import StreamFold
+from projections.rows import Row, recorded, task_row
 
 T0 = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 
