@@ -75,6 +75,28 @@ class NoProgress:
         pass
 
 
+class Interrupted(Exception):
+    pass
+
+
+class Interrupt(NoProgress):
+    """Raises part way: after some events, or after the first batch applied by catch-up."""
+
+    def __init__(self, *, after_events: int | None = None, in_catch_up: bool = False) -> None:
+        self.left, self.in_catch_up, self.grown = after_events, in_catch_up, 0
+
+    def grow(self, events: int) -> None:
+        self.grown += 1  # once for the snapshot, then once per batch of catch-up
+
+    def advance(self, events: int) -> None:
+        if self.left is not None:
+            self.left -= events
+            if self.left < 0:
+                raise Interrupted()
+        if self.in_catch_up and self.grown > 1:
+            raise Interrupted()
+
+
 async def rebuild_now(
     url: str, *, batch_size: int = 97, restart: bool = False, progress: Any = None
 ) -> Rebuilt:

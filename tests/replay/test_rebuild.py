@@ -7,14 +7,24 @@ import asyncpg
 import pytest
 from msgspec import structs
 
-from app.db import init_connection
+from app.db import create_pool, init_connection
+from app.service import execute
+from app.settings import Settings
 from events import store
+from events.commands import CreateTask, DeleteTask, ToggleTask, UpdateTask
 from events.state import Task
 from events.types import TaskCreated, TaskToggled
 from projections.read_table import get_task
 from projections.rebuild import RebuildError
 from projections.verify import VerifyError
-from tests.replay.conftest import fill_log, read_table, rebuild_now, verify_now
+from tests.replay.conftest import (
+    Interrupt,
+    Interrupted,
+    fill_log,
+    read_table,
+    rebuild_now,
+    verify_now,
+)
 
 SCHEMA = """
 SELECT c.relname, pg_get_indexdef(i.indexrelid), coalesce(k.conname, '')
@@ -166,3 +176,42 @@ async def test_an_empty_log_rebuilds_into_an_empty_table(scratch_url: str) -> No
     done = await rebuild_now(scratch_url)
     assert (done.snapshot_events, done.caught_up, done.tasks) == (0, 0, 0)
     assert await read_table(scratch_url) == []
+
+
+async def test_a_rebuild_interrupted_in_bulk_and_again_in_catch_up_resumes_each_time(
+    scratch_url: str, settings: Settings
+) -> None:
+    await fill_log(scratch_url, tasks=150)
+    with pytest.raises(Interrupted):  # part way through the bulk phase
+        await rebuild_now(scratch_url, batch_size=20, progress=Interrupt(after_events=100))
+    await commands_after_the_snapshot(scratch_url, settings)
+    with pytest.raises(Interrupted):  # after the first batch of catch-up
+        await rebuild_now(scratch_url, batch_size=5, progress=Interrupt(in_catch_up=True))
+    conn = await asyncpg.connect(scratch_url)
+    try:
+        checkpoint = await conn.fetchrow("SELECT * FROM rebuild_checkpoints")
+        assert checkpoint["bulk_done"]
+        assert checkpoint["caught_up_position"] > checkpoint["snapshot_position"]
+    finally:
+        await conn.close()
+
+    done = await rebuild_now(scratch_url, batch_size=5)
+
+    assert done.resumed and done.caught_up > 0
+    assert (await verify_now(scratch_url)).differences == []
+
+
+async def commands_after_the_snapshot(url: str, settings: Settings) -> None:
+    """Delete, rename and toggle some tasks the bulk phase has folded, and create new ones."""
+    pool = await create_pool(url, settings)
+    try:
+        rows = await pool.fetch("SELECT user_id, id FROM tasks ORDER BY random() LIMIT 6")
+        commands = [DeleteTask(), UpdateTask(title="renamed"), ToggleTask()] * 2
+        for row, command in zip(rows, commands, strict=True):
+            await execute(pool, row["user_id"], row["id"], command, {})
+        for n in range(4):
+            task_id = uuid4()
+            create = CreateTask(task_id=task_id, user_id="u-late", title=f"late {n}")
+            await execute(pool, "u-late", task_id, create, {})
+    finally:
+        await pool.close()

@@ -15,7 +15,8 @@ from projections.rebuild import Rebuilt
 from tests.conftest import LiveServer
 from tests.random_refs import random_user
 from tests.replay.conftest import (
-    NoProgress,
+    Interrupt,
+    Interrupted,
     fill_log,
     read_table,
     rebuild_now,
@@ -109,24 +110,10 @@ async def test_restart_ignores_a_checkpoint_and_starts_over(scratch_url: str) ->
     await fill_log(scratch_url, tasks=300)
     before = await read_table(scratch_url)
     with pytest.raises(Interrupted):
-        await rebuild_now(scratch_url, batch_size=20, progress=InterruptAfter(200))
+        await rebuild_now(scratch_url, batch_size=20, progress=Interrupt(after_events=200))
     done: Rebuilt = await rebuild_now(scratch_url, restart=True)
     assert not done.resumed
     assert await read_table(scratch_url) == before
-
-
-class Interrupted(Exception):
-    pass
-
-
-class InterruptAfter(NoProgress):
-    def __init__(self, events: int) -> None:
-        self.left = events
-
-    def advance(self, events: int) -> None:
-        self.left -= events
-        if self.left < 0:
-            raise Interrupted()
 
 
 async def until(conn: asyncpg.Connection, query: str, seconds: float = 20) -> None:
