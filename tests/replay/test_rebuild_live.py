@@ -122,3 +122,27 @@ async def until(conn: asyncpg.Connection, query: str, seconds: float = 20) -> No
             return
         await asyncio.sleep(0.005)
     raise TimeoutError(query)
+
+
+async def test_the_swap_outlasts_a_transaction_holding_the_table_past_its_lock_timeout(
+    scratch_url: str,
+) -> None:
+    await fill_log(scratch_url, tasks=100)
+    before = await read_table(scratch_url)
+    holder = await asyncpg.connect(scratch_url)
+    try:
+        held = holder.transaction()
+        await held.start()
+        await holder.fetchval("SELECT count(*) FROM tasks")  # its lock lasts to the rollback
+
+        async def let_go_later() -> None:
+            await asyncio.sleep(3)  # longer than the swap's 2 s lock_timeout
+            await held.rollback()
+
+        letting_go = asyncio.create_task(let_go_later())
+        done = await rebuild_now(scratch_url)
+        await letting_go
+    finally:
+        await holder.close()
+    assert done.tasks == len(before)
+    assert await read_table(scratch_url) == before
