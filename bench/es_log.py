@@ -7,7 +7,8 @@ wall time, events per second, CPU time and peak memory (the child's maximum RSS)
 
     .venv/bin/python bench/es_log.py --events 1000000 --runs 3
 
-Run it from the repository root. It creates and drops its own database (--database).
+Run it from the repository root. It creates and drops its own database (--database;
+--keep keeps it, --reuse measures a kept one again).
 """
 
 import argparse
@@ -85,14 +86,31 @@ def idle_share(seconds: float = 2.0) -> float:
     return (idle1 - idle0) / max(total1 - total0, 1)
 
 
-def wait_for_quiet(threshold: float, patience: float) -> float:
-    """Wait (up to `patience` s) until other work leaves the machine mostly idle."""
+async def others_active(server: str) -> int:
+    """Backends of other sessions running a statement right now, on any database."""
+    conn = await asyncpg.connect(server)
+    try:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE state = 'active' AND pid <> pg_backend_pid()"
+                " AND backend_type IN ('client backend', 'autovacuum worker')"
+            )
+        )
+    finally:
+        await conn.close()
+
+
+def wait_for_quiet(server: str, threshold: float, patience: float) -> float:
+    """Wait (up to `patience` s) until the machine is mostly idle and no other session's
+    statement (or autovacuum) is running on the server; return the idle share seen."""
     deadline = time.monotonic() + patience
     while True:
         idle = idle_share()
-        if idle >= threshold or time.monotonic() > deadline:
+        quiet = idle >= threshold and asyncio.run(others_active(server)) == 0
+        if quiet or time.monotonic() > deadline:
             return idle
-        time.sleep(3)
+        time.sleep(2)
 
 
 def timed(url: str, *args: str) -> tuple[float, float, int, int, str]:
@@ -133,6 +151,54 @@ def report(
         print(out, file=sys.stderr)
 
 
+def prepare(args: argparse.Namespace) -> tuple[str, int]:
+    """A database holding the log and its read table: fresh, or kept from before (--reuse)."""
+    url = on_database(args.server, args.database)
+    if args.reuse:
+        events = asyncio.run(count_events(url))
+        print(f"log: {events:,} events, kept from an earlier run")
+        return url, events
+    url = asyncio.run(fresh_database(args.server, args.database))
+    subprocess.run(
+        [sys.executable, "-m", "app.cli", "migrate"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url, "TASKS_LOG_LEVEL": "WARNING"},
+        check=True,
+        capture_output=True,
+    )
+    events, tasks, seconds = asyncio.run(fill(url, args.events, args.users))
+    print(
+        f"log: {events:,} events, {tasks:,} live tasks, {args.users:,} users;"
+        f" generated in {seconds:.1f} s"
+    )
+    return url, events
+
+
+async def count_events(url: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM events"))
+    finally:
+        await conn.close()
+
+
+def measure(url: str, events: int, args: argparse.Namespace) -> None:
+    print("| command | events | machine idle before | wall | events/s | CPU (process)", end="")
+    print(" | peak RSS | exit |\n| --- | --- | --- | --- | --- | --- | --- | --- |")
+    batch = ["--batch-size", args.batch_size]
+
+    def run(label: str, command: str) -> None:
+        idle = wait_for_quiet(args.server, args.quiet, args.patience)
+        report(label, events, idle, timed(url, command, *batch))
+
+    run("verify (SQL-folded table)" if not args.reuse else "verify", "verify")
+    for _ in range(args.runs):
+        run("rebuild", "rebuild")
+        run("verify", "verify")
+    verdict = re.search(r"equals the fold of the log", timed(url, "verify")[4])
+    print("read table equals the fold of the log:", bool(verdict))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/postgres")
@@ -142,46 +208,13 @@ def main() -> int:
     parser.add_argument("--batch-size", default="50000")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument(
-        "--quiet", type=float, default=0.9, help="idle share to wait for before each run"
-    )
-    parser.add_argument(
-        "--patience", type=float, default=120, help="seconds to wait for it at most"
-    )
+    parser.add_argument("--reuse", action="store_true", help="measure a database kept before")
+    parser.add_argument("--quiet", type=float, default=0.9, help="idle share to wait for")
+    parser.add_argument("--patience", type=float, default=120, help="seconds to wait at most")
     args = parser.parse_args()
-
-    url = asyncio.run(fresh_database(args.server, args.database))
+    url, events = prepare(args)
     try:
-        subprocess.run(
-            [sys.executable, "-m", "app.cli", "migrate"],
-            cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": url, "TASKS_LOG_LEVEL": "WARNING"},
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        events, tasks, seconds = asyncio.run(fill(url, args.events, args.users))
-        print(
-            f"log: {events:,} events, {tasks:,} live tasks, {args.users:,} users;"
-            f" generated in {seconds:.1f} s; load average {os.getloadavg()[0]:.2f}"
-        )
-        print(
-            "| command | events | machine idle before | wall | events/s | CPU (process)"
-            " | peak RSS | exit |"
-        )
-        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-        batch = ["--batch-size", args.batch_size]
-
-        def run(label: str, command: str) -> None:
-            idle = wait_for_quiet(args.quiet, args.patience)
-            report(label, events, idle, timed(url, command, *batch))
-
-        run("verify (SQL-folded table)", "verify")
-        for _ in range(args.runs):
-            run("rebuild", "rebuild")
-            run("verify", "verify")
-        verdict = re.search(r"equals the fold of the log", timed(url, "verify")[4])
-        print("read table equals the fold of the log:", bool(verdict))
+        measure(url, events, args)
     finally:
         if not args.keep:
             asyncio.run(drop_database(args.server, args.database))
