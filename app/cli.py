@@ -74,7 +74,7 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
         return run_verify(url, batch_size=args.batch_size, limit=args.limit)
 
 
-def _batch_size(text: str) -> int:
+def _count(text: str) -> int:
     value = int(text)
     if not 1 <= value <= 1_000_000:
         raise argparse.ArgumentTypeError("between 1 and 1,000,000")
@@ -97,11 +97,11 @@ def _parser() -> argparse.ArgumentParser:
         "rebuild", help="replay the log into a fresh read table and swap it in, while serving"
     )
     p.add_argument("--restart", action="store_true", help="ignore a checkpoint; start over")
-    p.add_argument("--batch-size", type=_batch_size, default=50_000, help="events per read")
+    p.add_argument("--batch-size", type=_count, default=50_000, help="events per read")
     p.set_defaults(run=rebuild)
     p = sub.add_parser("verify", help="compare the read table with the fold of the log")
-    p.add_argument("--batch-size", type=_batch_size, default=50_000, help="events per read")
-    p.add_argument("--limit", type=int, default=1000, help="differences reported in full")
+    p.add_argument("--batch-size", type=_count, default=50_000, help="events per read")
+    p.add_argument("--limit", type=_count, default=1000, help="differences reported in full")
     p.set_defaults(run=verify)
     return parser
 

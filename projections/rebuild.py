@@ -23,6 +23,7 @@ FRESH_TABLE = "tasks_rebuild"
 SWAP_ATTEMPTS = 10
 # lock_not_available (the swap's lock_timeout) and deadlock_detected: the swap retries.
 _RETRY_SQLSTATES = {"55P03", "40P01"}
+_DEPENDENT_OBJECTS = "2BP01"  # dependent_objects_still_exist: a view over tasks
 
 
 class RebuildError(Exception):
@@ -158,11 +159,18 @@ async def _swap(conn: Any, caught: _CatchUp) -> None:
             async with conn.transaction():
                 await conn.execute(_SQL["lock_for_swap"])
                 await caught.run()
-                await _same_indexes(conn)
+                await _same_shape(conn)
                 await conn.execute(_SQL["swap"])
             return
         except Exception as exc:
-            if getattr(exc, "sqlstate", None) not in _RETRY_SQLSTATES:
+            sqlstate = getattr(exc, "sqlstate", None)
+            if sqlstate == _DEPENDENT_OBJECTS:
+                detail = getattr(exc, "detail", None) or str(exc)
+                raise RebuildError(
+                    f"the old table cannot be dropped ({detail}): drop what depends on it,"
+                    " run `tasks rebuild` again (it resumes), then recreate it"
+                ) from exc
+            if sqlstate not in _RETRY_SQLSTATES:
                 raise
             caught.position, caught.events = position, events  # rolled back with the rest
         await caught.run()  # what arrived while the lock was awaited, outside it
@@ -172,11 +180,13 @@ async def _swap(conn: Any, caught: _CatchUp) -> None:
     )
 
 
-async def _same_indexes(conn: Any) -> None:
-    live = [r[0] for r in await conn.fetch(_SQL["index_shapes"], "tasks")]
-    fresh = [r[0] for r in await conn.fetch(_SQL["index_shapes"], FRESH_TABLE)]
+async def _same_shape(conn: Any) -> None:
+    live = [r[0] for r in await conn.fetch(_SQL["table_shape"], "tasks")]
+    fresh = [r[0] for r in await conn.fetch(_SQL["table_shape"], FRESH_TABLE)]
     if live != fresh:
         raise RebuildError(
-            f"the read table's indexes {live} differ from the fresh table's {fresh}: "
-            "bring sql/queries/rebuild.sql (create_fresh) in line with the migrations"
+            f"the read table ({'; '.join(sorted(set(live) - set(fresh)))}) and the fresh"
+            f" table ({'; '.join(sorted(set(fresh) - set(live)))}) differ: bring"
+            " sql/queries/rebuild.sql (create_fresh) in line with the migrations, then"
+            " run `tasks rebuild --restart`"
         )

@@ -81,8 +81,16 @@ SELECT count(*)
 -- name: analyze_fresh
 ANALYZE tasks_rebuild
 
--- name: index_shapes
--- Each index of a table, its own name and its table's left out, to compare two tables.
+-- name: table_shape
+-- A table's columns and indexes (their own names and their table's left out), to check
+-- the fresh table is the read table's double before one replaces the other.
+SELECT format('column %s %s%s', attname, format_type(atttypid, atttypmod),
+              CASE WHEN attnotnull THEN ' NOT NULL' ELSE '' END)
+  FROM pg_attribute
+ WHERE attrelid = $1::regclass
+   AND attnum > 0
+   AND NOT attisdropped
+ UNION ALL
 SELECT regexp_replace(pg_get_indexdef(indexrelid), '^CREATE (UNIQUE )?INDEX \S+ ON \S+ ', 'CREATE \1INDEX ON ')
   FROM pg_index
  WHERE indrelid = $1::regclass
