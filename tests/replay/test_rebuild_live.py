@@ -116,7 +116,7 @@ async def test_restart_ignores_a_checkpoint_and_starts_over(scratch_url: str) ->
     assert await read_table(scratch_url) == before
 
 
-async def until(conn: asyncpg.Connection, query: str, seconds: float = 20) -> None:
+async def until(conn: asyncpg.Connection, query: str, seconds: float = 60) -> None:
     for _ in range(int(seconds / 0.005)):
         if await conn.fetchval(query):
             return
