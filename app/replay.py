@@ -19,6 +19,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from app.db import pending_migrations
 from projections.rebuild import RebuildError, rebuild
 from projections.verify import VerifyError, report, verify
 
@@ -61,11 +62,18 @@ def progress_bar(label: str) -> Iterator[Bar]:
         yield Bar(progress, label)
 
 
+class NotMigrated(Exception):
+    """The database's schema is behind the code's migrations."""
+
+
 async def _with_connections(url: str, work: Callable[[Any, Any], Awaitable[T]]) -> T:
     """Two connections: one streams the log, the other writes, while both work at once."""
     settings = {"application_name": "tasks replay", "statement_timeout": "0"}
     first = await asyncpg.connect(url, server_settings=settings)
     try:
+        pending = await pending_migrations(first)
+        if pending:
+            raise NotMigrated(f"migrations not applied ({', '.join(pending)}): run `tasks migrate`")
         second = await asyncpg.connect(url, server_settings=settings)
         try:
             return await work(first, second)
@@ -84,7 +92,7 @@ def run_rebuild(url: str, *, batch_size: int, restart: bool) -> int:
                     url, lambda r, w: rebuild(r, w, bar, batch_size=batch_size, restart=restart)
                 )
             )
-    except RebuildError as exc:
+    except (RebuildError, NotMigrated) as exc:
         console.print(f"[red]rebuild stopped:[/red] {exc}")
         return 1
     seconds = time.perf_counter() - started
@@ -109,7 +117,7 @@ def run_verify(url: str, *, batch_size: int, limit: int) -> int:
                     url, lambda r, w: verify(r, w, bar, batch_size=batch_size, limit=limit)
                 )
             )
-    except VerifyError as exc:
+    except (VerifyError, NotMigrated) as exc:
         console.print(f"[red]verify stopped:[/red] {exc}")
         return 2
     print(report(outcome))
