@@ -1,5 +1,6 @@
 """Rebuild and verify change the whole read table, so their tests get a database of their own."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -125,3 +126,11 @@ def tasks_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args], env=env, capture_output=True, text=True
     )
+
+
+async def until(conn: asyncpg.Connection, query: str, seconds: float = 60) -> None:
+    for _ in range(int(seconds / 0.005)):
+        if await conn.fetchval(query):
+            return
+        await asyncio.sleep(0.005)
+    raise TimeoutError(query)

@@ -1,15 +1,10 @@
 """tasks verify: the read table against the fold of the log, with a report of each difference."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
-import pytest
 
-from tests.replay.conftest import fill_log, on_database, tasks_cli, verify_now
+from tests.replay.conftest import fill_log, tasks_cli, verify_now
 
 
 async def test_a_read_table_written_by_the_projector_verifies_equal_and_exits_0(
@@ -74,38 +69,3 @@ async def test_a_changed_a_missing_and_a_bogus_row_are_each_reported_and_exit_1(
 async def test_an_empty_log_and_an_empty_table_are_equal(scratch_url: str) -> None:
     verified = await verify_now(scratch_url)
     assert (verified.events, verified.tasks, verified.differences) == (0, 0, [])
-
-
-async def test_a_database_behind_on_migrations_is_refused_with_a_message(
-    database_url: str,
-) -> None:
-    name = f"tasks_scratch_{uuid4().hex[:12]}"
-    admin = await asyncpg.connect(database_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = on_database(database_url, name)
-        for command, code in (("verify", 2), ("rebuild", 1)):
-            done = tasks_cli(url, command)
-            assert done.returncode == code
-            assert "run `tasks migrate`" in done.stderr
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-@pytest.mark.slow
-def test_with_no_database_url_both_commands_run_on_the_embedded_server(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env |= {"TASKS_DATA_DIR": str(tmp_path / "data"), "TASKS_LOG_LEVEL": "WARNING"}
-
-    def tasks(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "app.cli", *args]
-        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-
-    assert tasks("migrate").returncode == 0
-    rebuilt = tasks("rebuild")
-    assert rebuilt.returncode == 0, rebuilt.stderr
-    assert "rebuilt 0 tasks from 0 events" in rebuilt.stdout
-    verified = tasks("verify")
-    assert verified.returncode == 0, verified.stderr
-    assert "equals the fold of the log" in verified.stdout
