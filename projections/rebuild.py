@@ -33,7 +33,7 @@ class RebuildError(Exception):
 class Rebuilt(NamedTuple):
     snapshot_events: int  # events up to the snapshot position, folded in stream order
     caught_up: int  # events appended since, applied in log order by this run
-    tasks: int  # rows of the new read table
+    tasks: int  # rows of the new read table, counted just before the last few events
     resumed: bool
 
 
