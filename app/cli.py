@@ -127,6 +127,27 @@ def on_database(
     return run
 
 
+def rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    from app.replay import run_rebuild
+
+    with database_url(settings) as url:
+        return run_rebuild(url, batch_size=args.batch_size, restart=args.restart)
+
+
+def verify(args: argparse.Namespace, settings: Settings) -> int:
+    from app.replay import run_verify
+
+    with database_url(settings) as url:
+        return run_verify(url, batch_size=args.batch_size, limit=args.limit)
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 1_000_000:
+        raise argparse.ArgumentTypeError("between 1 and 1,000,000")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tasks", description="The event-sourced task service.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -149,6 +170,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=token)
     analytics_cli.add_commands(sub, on_database)
+    p = sub.add_parser(
+        "rebuild", help="replay the log into a fresh read table and swap it in, while serving"
+    )
+    p.add_argument("--restart", action="store_true", help="ignore a checkpoint; start over")
+    p.add_argument("--batch-size", type=_count, default=50_000, help="events per read")
+    p.set_defaults(run=rebuild)
+    p = sub.add_parser("verify", help="compare the read table with the fold of the log")
+    p.add_argument("--batch-size", type=_count, default=50_000, help="events per read")
+    p.add_argument("--limit", type=_count, default=1000, help="differences reported in full")
+    p.set_defaults(run=verify)
     return parser
 
 

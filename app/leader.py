@@ -18,7 +18,9 @@ import asyncpg
 from app.problems import DATABASE_UNAVAILABLE
 
 log = logging.getLogger("tasks.leader")
-LEADER_LOCK = 1952539501
+# Advisory lock keys in use: 1952539499 append (sql/0003), 1952539500 migrations (app/db.py),
+# 1952539501 rebuild and verify (sql/queries/rebuild.sql), 1952539502 the leader.
+LEADER_LOCK = 1952539502
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from sql import queries
 _SQL = queries("tasks")
 
 
-def _task(row: Any) -> Task:
+def task_from_row(row: Any) -> Task:
+    """A read-table row as task state."""
     return Task(
         id=row["id"],
         user_id=row["user_id"],
@@ -31,7 +32,7 @@ async def get_task(
 ) -> Task | None:
     """The live task, or None if it does not exist for this user (or was deleted)."""
     row = await conn.fetchrow(_SQL["get_for_update" if for_update else "get"], user_id, task_id)
-    return None if row is None else _task(row)
+    return None if row is None else task_from_row(row)
 
 
 async def list_tasks(
@@ -45,4 +46,4 @@ async def list_tasks(
     """A page of the user's tasks, newest first, after a keyset position."""
     created_at, task_id = after if after else (None, None)
     rows = await conn.fetch(_SQL["list"], user_id, completed, created_at, task_id, limit)
-    return [_task(r) for r in rows]
+    return [task_from_row(r) for r in rows]

@@ -46,6 +46,14 @@ def replica_settings(settings: Settings, cluster: PrimaryWithStandby, **extra: o
     )
 
 
+async def pause_replay(standby: asyncpg.Connection) -> None:
+    """Pause the standby's replay and wait until it has stopped (the request is asynchronous)."""
+    await standby.execute("SELECT pg_wal_replay_pause()")
+    async with asyncio.timeout(5):
+        while await standby.fetchval("SELECT pg_get_wal_replay_pause_state()") != "paused":  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+
+
 async def titles(client: AsyncTestClient, user: str, token: str | None = None) -> list[str]:
     headers = {"X-Consistency-Token": token} if token else {}
     response = await client.get(f"/api/{user}/tasks", headers=headers)
@@ -70,7 +78,7 @@ async def test_queries_read_the_replica_and_a_token_still_sees_its_own_write(
         token = first.headers["x-consistency-token"]
         assert await titles(client, user, token) == ["first"]
 
-        await standby.execute("SELECT pg_wal_replay_pause()")
+        await pause_replay(standby)
         second = await client.post(f"/api/{user}/tasks", json={"title": "second"})
         # Without a token the paused replica answers: it has not seen the second task.
         assert await titles(client, user) == ["first"]
@@ -95,7 +103,7 @@ async def test_a_replica_lagging_beyond_the_bound_is_skipped(
     app = create_app(replica_settings(settings, cluster, replica_max_lag_ms=300))
     async with signed_client(app) as client:
         await client.post(f"/api/{user}/tasks", json={"title": "first"})
-        await standby.execute("SELECT pg_wal_replay_pause()")
+        await pause_replay(standby)
         await client.post(f"/api/{user}/tasks", json={"title": "second"})
         # Once the replica is more than 300 ms behind, queries go to the primary.
         await until(lambda: _sees(client, user, 2))

@@ -1,0 +1,28 @@
+-- name: log_snapshot
+-- The last position of the log and how many events it holds up to there.
+SELECT coalesce(max(position), 0) AS position,
+       count(*) AS events
+  FROM events
+
+-- name: log_by_stream
+-- The log in stream order, for folding one task at a time: a keyset page after the
+-- (user_id, stream_id, version) of the last event read, up to a snapshot position.
+-- Served by the primary key, so every task's events arrive together and in order.
+SELECT position, stream_id, version, user_id, type, data::text,
+       coalesce((metadata ->> 'schema_version')::integer, 1),
+       recorded_at
+  FROM events
+ WHERE (user_id, stream_id, version) > ($1, $2, $3)
+   AND position <= $4
+ ORDER BY user_id, stream_id, version
+ LIMIT $5
+
+-- name: log_after
+-- The log in position order after a position, for catching up.
+SELECT position, stream_id, version, user_id, type, data::text,
+       coalesce((metadata ->> 'schema_version')::integer, 1),
+       recorded_at
+  FROM events
+ WHERE position > $1
+ ORDER BY position
+ LIMIT $2

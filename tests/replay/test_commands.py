@@ -1,0 +1,47 @@
+"""The two commands as an operator runs them: schema checks, and the embedded server."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from uuid import uuid4
+
+import asyncpg
+import pytest
+
+from tests.replay.conftest import on_database, tasks_cli
+
+
+async def test_a_database_behind_on_migrations_is_refused_with_a_message(
+    database_url: str,
+) -> None:
+    name = f"tasks_scratch_{uuid4().hex[:12]}"
+    admin = await asyncpg.connect(database_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        url = on_database(database_url, name)
+        for command, code in (("verify", 2), ("rebuild", 1)):
+            done = tasks_cli(url, command)
+            assert done.returncode == code
+            assert "run `tasks migrate`" in done.stderr
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.mark.slow
+def test_with_no_database_url_both_commands_run_on_the_embedded_server(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {"TASKS_DATA_DIR": str(tmp_path / "data"), "TASKS_LOG_LEVEL": "WARNING"}
+
+    def tasks(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "app.cli", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+    assert tasks("migrate").returncode == 0
+    rebuilt = tasks("rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "rebuilt 0 tasks from 0 events" in rebuilt.stdout
+    verified = tasks("verify")
+    assert verified.returncode == 0, verified.stderr
+    assert "equals the fold of the log" in verified.stdout
