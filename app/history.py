@@ -1,7 +1,7 @@
 """Time travel: a task as it stood at a version or a moment, folded from its events."""
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import takewhile
 from uuid import UUID
 
@@ -25,13 +25,16 @@ def parse_as_of(value: str) -> datetime:
         at = msgspec.convert(_BEYOND_MICROSECONDS.sub(r"\1", value.strip()), datetime)
     except msgspec.ValidationError:
         at = None
-    if at is None or at.tzinfo is None:
-        raise bad_input(
-            "as_of",
-            "must be an RFC 3339 time with an offset, such as 2026-11-26T16:00:00.123456Z"
-            " (write + as %2B in a URL)",
-        )
-    return at
+    if at is not None and at.tzinfo is not None:
+        try:
+            return at.astimezone(UTC)
+        except OverflowError:  # e.g. year 1 with a positive offset
+            pass
+    raise bad_input(
+        "as_of",
+        "must be an RFC 3339 time with an offset, such as 2026-11-26T16:00:00.123456Z"
+        " (write + as %2B in a URL)",
+    )
 
 
 def _events_until(
@@ -70,7 +73,8 @@ async def task_as_it_stood(
     if not stream:
         raise TaskNotFound()
     task = fold(_events_until(stream, version, as_of))
-    assert task is not None  # every stream starts with TaskCreated
+    if task is None:  # a stream that is not a task's: the user's own (UserErased)
+        raise TaskNotFound()
     if task.deleted:
         raise ProblemError(
             404,

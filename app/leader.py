@@ -53,6 +53,8 @@ class Leader:
             except DATABASE_UNAVAILABLE as exc:
                 if self.is_leader:
                     log.warning("lost leadership: %s", type(exc).__name__)
+            except asyncpg.PostgresError as exc:  # a bad password, say: keep contending, loudly
+                log.error("cannot contend for leadership: %s", type(exc).__name__)
             self.is_leader = False
             await asyncio.sleep(self._retry)
 

@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from litestar import Litestar, Router
@@ -40,36 +40,31 @@ BEARER = SecurityScheme(
 
 @asynccontextmanager
 async def _database(app: Litestar) -> AsyncIterator[None]:
+    """Everything the app holds open, closed in reverse order however far start-up got."""
     settings: Settings = app.state.settings
-    embedded = None
-    dsn = settings.database_url
-    if dsn is None:
-        embedded = EmbeddedPostgres(settings.data_dir)
-        dsn = embedded.start()
-    try:
+    async with AsyncExitStack() as stack:
+        dsn = settings.database_url
+        if dsn is None:
+            embedded = EmbeddedPostgres(settings.data_dir)
+            dsn = embedded.start()
+            stack.callback(embedded.stop)
         app.state.pool = await create_pool(dsn, settings)
+        stack.push_async_callback(app.state.pool.close)
         if settings.migrate_on_start:
             async with app.state.pool.acquire() as conn:
                 await migrate(conn)
         app.state.replicas = await open_replicas(app.state.pool, settings)
+        if app.state.replicas:
+            stack.push_async_callback(app.state.replicas.close)
         app.state.leader = Leader(
             dsn, app.state.pool, deployment_jobs(settings), settings.leader_retry_seconds
         )
         app.state.leader.start()
+        stack.push_async_callback(app.state.leader.stop)
         app.state.hub = EventHub(dsn, app.state.pool, poll_seconds=settings.stream_poll_seconds)
-        restore_signals = end_streams_on_stop(app.state.hub)
-        try:
-            yield
-        finally:
-            restore_signals()
-            await app.state.hub.close()
-            await app.state.leader.stop()
-            if app.state.replicas:
-                await app.state.replicas.close()
-            await app.state.pool.close()
-    finally:
-        if embedded:
-            embedded.stop()
+        stack.push_async_callback(app.state.hub.close)
+        stack.callback(end_streams_on_stop(app.state.hub))
+        yield
 
 
 class TaskApp(Litestar):

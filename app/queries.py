@@ -2,7 +2,7 @@
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -40,9 +40,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         parsed = msgspec.json.decode(raw, type=_Cursor)
-    except (binascii.Error, ValueError, msgspec.DecodeError):
+        if parsed.created_at.tzinfo is None:
+            raise ValueError("no offset")
+        # In range for the database once in UTC (a crafted year 1 or 9999 is not).
+        created_at = parsed.created_at.astimezone(UTC)
+    except (binascii.Error, ValueError, OverflowError, msgspec.DecodeError):
         raise bad_input("cursor", "not a cursor this service handed out") from None
-    return parsed.created_at, parsed.id
+    return created_at, parsed.id
 
 
 class TaskQueries(Controller):

@@ -11,7 +11,7 @@ import asyncpg
 from app.idempotency import remember
 from events import store
 from events.commands import Command, CreateTask
-from events.decide import StaleVersion, decide
+from events.decide import StaleVersion, TaskNotFound, decide
 from events.state import Task
 from events.types import AnyTaskEvent, RecordedEvent
 from projections.evolve import fold
@@ -101,11 +101,10 @@ async def execute(
                 return await _attempt(conn, state, user_id, task_id, command, metadata, receipts)
             except store.VersionConflict:
                 if command.expected_version is not None:
-                    assert state is not None
                     actual = await get_task(conn, user_id, task_id)
-                    raise StaleVersion(
-                        command.expected_version, actual.version if actual else state.version + 1
-                    ) from None
+                    if actual is None:  # deleted meanwhile
+                        raise TaskNotFound() from None
+                    raise StaleVersion(command.expected_version, actual.version) from None
     # Contended: hold the row lock while deciding, so this writer cannot lose again.
     async with pool.acquire() as conn, conn.transaction():
         state = await get_task(conn, user_id, task_id, for_update=True)

@@ -79,6 +79,8 @@ class EventHub:
         except (*DATABASE_UNAVAILABLE, asyncpg.PostgresError) as exc:
             if not self._polling_only:
                 log.warning("cannot listen for new events (%s); polling", type(exc).__name__)
+            if self._listener is not None:
+                self._listener.terminate()
             self._listener, self._polling_only = None, True
             return
         if self._polling_only:

@@ -20,9 +20,6 @@ ALTER TABLE tasks_rebuild
 CREATE INDEX tasks_rebuild_user_created_idx
     ON tasks_rebuild (user_id, created_at DESC, id DESC);
 
--- name: drop_fresh
-DROP TABLE IF EXISTS tasks_rebuild
-
 -- name: get_checkpoint
 SELECT snapshot_position, snapshot_events, last_user_id, last_stream_id, events_done,
        bulk_done, caught_up_position

@@ -252,3 +252,47 @@ async def test_erasure_forgets_the_users_idempotency_records_which_quote_their_t
         )
     assert [r["user_id"] for r in kept] == [bystander]
     assert SECRETS[0].encode() in kept[0]["body"]
+
+
+async def test_the_users_own_stream_is_no_task_for_time_travel(
+    client: AsyncTestClient, pool: asyncpg.Pool
+) -> None:
+    user = random_user()
+    await history_of_a_user(client, user)
+    async with pool.acquire() as conn:
+        await erase_user(conn, user, "dpo")
+    feed = (await client.get(f"/api/{user}/events?limit=1000")).json()["events"]
+    own = next(e["stream_id"] for e in feed if e["type"] == "UserErased")
+    for query in ("version=1", "as_of=2100-01-01T00:00:00Z"):
+        response = await client.get(f"/api/{user}/tasks/{own}?{query}")
+        assert response.status_code == 404, response.text
+
+
+async def test_an_erasure_waits_for_a_command_holding_its_tasks_row_lock(
+    client: AsyncTestClient, pool: asyncpg.Pool
+) -> None:
+    """The write path's contended fallback holds the task's row lock (FOR UPDATE) and then
+    writes; an erasure must wait for it, not deadlock with it."""
+    user = random_user()
+    task_ids = await history_of_a_user(client, user)
+    async with pool.acquire() as writer, pool.acquire() as eraser:
+        transaction = writer.transaction()
+        await transaction.start()
+        await writer.execute(
+            "SELECT 1 FROM tasks WHERE user_id = $1 AND id = $2 FOR UPDATE", user, UUID(task_ids[0])
+        )
+        erasure = asyncio.create_task(erase_user(eraser, user, "dpo"))
+        await asyncio.sleep(0.2)  # let the erasure queue for its lock
+        await writer.execute(
+            "UPDATE tasks SET title = 'written under the row lock' WHERE user_id = $1 AND id = $2",
+            user,
+            UUID(task_ids[0]),
+        )
+        await transaction.commit()
+        done = await erasure
+    assert done.tasks_redacted >= 1
+    async with pool.acquire() as conn:
+        titles = {
+            r["title"] for r in await conn.fetch("SELECT title FROM tasks WHERE user_id = $1", user)
+        }
+    assert titles == {ERASED}

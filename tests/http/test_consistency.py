@@ -79,3 +79,18 @@ async def events_of(pool: asyncpg.Pool, user: str, task_id: str) -> list[tuple[i
             UUID(task_id),
         )
     return [(r["version"], r["data"].get("completed")) for r in rows]
+
+
+async def test_concurrent_commands_with_one_if_match_give_one_success_and_412s(
+    live_server: LiveServer, pool: asyncpg.Pool
+) -> None:
+    user = random_user()
+    async with live_server.client(limits=LIMITS) as client:
+        task = (await client.post(f"/api/{user}/tasks", json={"title": "t"})).json()
+        url = f"/api/{user}/tasks/{task['id']}/complete"
+        responses = await asyncio.gather(
+            *(client.patch(url, headers={"If-Match": '"1"'}) for _ in range(10))
+        )
+    assert sorted(r.status_code for r in responses) == [200] + [412] * 9
+    assert {r.headers["etag"] for r in responses if r.status_code == 412} == {'"2"'}
+    assert [v for v, _ in await events_of(pool, user, task["id"])] == [1, 2]

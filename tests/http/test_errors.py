@@ -1,5 +1,7 @@
 """Every error the API page lists: problem+json, the right status, and nothing changed."""
 
+import base64
+
 import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
@@ -100,8 +102,24 @@ async def test_the_longest_and_oddest_allowed_user_id_works(client: AsyncTestCli
     assert response.json()["user_id"] == user
 
 
+def crafted_cursor(created_at: str) -> str:
+    raw = f'["{created_at}", "7c1e2f6a-0000-4000-8000-000000000001"]'.encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
 @pytest.mark.parametrize(
-    "query", ["limit=0", "limit=1001", "limit=ten", "completed=maybe", "cursor=not-a-cursor"]
+    "query",
+    [
+        "limit=0",
+        "limit=1001",
+        "limit=ten",
+        "completed=maybe",
+        "cursor=not-a-cursor",
+        # Well-formed, but out of the database's range once in UTC, or without an offset.
+        f"cursor={crafted_cursor('0001-01-01T00:00:00+01:00')}",
+        f"cursor={crafted_cursor('9999-12-31T23:59:59-01:00')}",
+        f"cursor={crafted_cursor('2026-01-01T00:00:00')}",
+    ],
 )
 async def test_bad_list_parameters_get_400(client: AsyncTestClient, query: str) -> None:
     problem = assert_problem(await client.get(f"/api/{random_user()}/tasks?{query}"), 400)
