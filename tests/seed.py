@@ -1,4 +1,5 @@
-"""Events written straight through the store, for tests that need many or need them fast."""
+"""Tasks made for tests: as state, or created straight through the store when a test needs
+many, needs them fast, or needs a creation time of its own."""
 
 from datetime import UTC, datetime
 from uuid import uuid4
@@ -10,25 +11,34 @@ from events.state import Task
 from events.types import TaskCreated
 
 
-async def append_one(conn: asyncpg.Connection, user: str) -> tuple[int, str]:
-    """Create a task for the user; its event's position and the task id."""
-    now = datetime.now(UTC)
-    task = Task(
+def new_task(user: str = "alice", title: str = "t", at: datetime | None = None) -> Task:
+    """A task as it stands right after its TaskCreated: version 1, not completed."""
+    at = at or datetime.now(UTC)
+    return Task(
         id=uuid4(),
         user_id=user,
-        title="t",
+        title=title,
         description=None,
         completed=False,
-        created_at=now,
-        updated_at=now,
+        created_at=at,
+        updated_at=at,
         version=1,
     )
-    position = await store.append(
+
+
+async def create(conn: asyncpg.Connection, task: Task) -> int:
+    """Append the task's TaskCreated (and its read row); the event's position."""
+    return await store.append(
         conn,
         state=task,
         expected_version=0,
-        events=[TaskCreated(title="t")],
+        events=[TaskCreated(title=task.title, description=task.description)],
         metadata={},
-        recorded_at=now,
+        recorded_at=task.created_at,
     )
-    return position, str(task.id)
+
+
+async def append_one(conn: asyncpg.Connection, user: str) -> tuple[int, str]:
+    """Create a task for the user; its event's position and the task id."""
+    task = new_task(user)
+    return await create(conn, task), str(task.id)

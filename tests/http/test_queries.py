@@ -2,15 +2,12 @@
 
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
-from uuid import uuid4
 
 import asyncpg
 from litestar.testing import AsyncTestClient
 
-from events import store
-from events.state import Task
-from events.types import TaskCreated
 from tests.random_refs import random_user
+from tests.seed import create, new_task
 
 
 async def test_the_list_is_newest_first(client: AsyncTestClient) -> None:
@@ -27,29 +24,11 @@ async def test_the_list_is_newest_first(client: AsyncTestClient) -> None:
 
 async def seed_with_one_creation_time(pool: asyncpg.Pool, user: str, count: int) -> set[str]:
     at = datetime(2026, 1, 1, tzinfo=UTC)
-    ids = set()
+    tasks = [new_task(user, "same time", at) for _ in range(count)]
     async with pool.acquire() as conn:
-        for _ in range(count):
-            task = Task(
-                id=uuid4(),
-                user_id=user,
-                title="same time",
-                description=None,
-                completed=False,
-                created_at=at,
-                updated_at=at,
-                version=1,
-            )
-            await store.append(
-                conn,
-                state=task,
-                expected_version=0,
-                events=[TaskCreated(title=task.title)],
-                metadata={},
-                recorded_at=at,
-            )
-            ids.add(str(task.id))
-    return ids
+        for task in tasks:
+            await create(conn, task)
+    return {str(t.id) for t in tasks}
 
 
 async def test_tasks_created_at_the_same_time_keep_a_stable_order(

@@ -5,8 +5,8 @@ import pytest
 
 from events import store
 from events.types import TaskCreated
-from tests.integration.test_store import created
 from tests.random_refs import random_user
+from tests.seed import new_task
 
 
 def receipt(key: str, body: bytes = b"{}") -> store.Receipt:
@@ -24,7 +24,7 @@ async def test_an_append_whose_key_is_taken_rolls_back_its_events_and_row(
     pool: asyncpg.Pool,
 ) -> None:
     user = random_user()
-    first, second = created(user), created(user)
+    first, second = new_task(user), new_task(user)
     async with pool.acquire() as conn:
         for task in (first, second):
             append = store.append(
@@ -54,7 +54,7 @@ async def test_an_append_whose_key_is_taken_rolls_back_its_events_and_row(
 
 
 async def test_a_rejected_append_records_no_key(pool: asyncpg.Pool) -> None:
-    task = created(random_user())
+    task = new_task(random_user())
     async with pool.acquire() as conn:
         with pytest.raises(store.VersionConflict):
             await store.append(

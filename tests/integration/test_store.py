@@ -1,37 +1,20 @@
 """The event store against a real PostgreSQL: append, conflicts, reading a stream."""
 
-from datetime import UTC, datetime
-from uuid import uuid4
-
 import asyncpg
 import pytest
 from msgspec import structs
 
 from events import store
-from events.state import Task
 from events.types import TaskCreated, TaskToggled, TaskUpdated
 from projections.read_table import get_task
 from tests.random_refs import random_user
-
-
-def created(user: str) -> Task:
-    now = datetime.now(UTC)
-    return Task(
-        id=uuid4(),
-        user_id=user,
-        title="Buy milk",
-        description=None,
-        completed=False,
-        created_at=now,
-        updated_at=now,
-        version=1,
-    )
+from tests.seed import new_task
 
 
 async def test_appended_events_are_read_back_in_version_order_with_their_envelope(
     pool: asyncpg.Pool,
 ) -> None:
-    task = created(random_user())
+    task = new_task(random_user(), "Buy milk")
     async with pool.acquire() as conn:
         first = await store.append(
             conn,
@@ -70,7 +53,7 @@ async def test_appended_events_are_read_back_in_version_order_with_their_envelop
 async def test_an_append_with_a_stale_expected_version_fails_and_writes_nothing(
     pool: asyncpg.Pool,
 ) -> None:
-    task = created(random_user())
+    task = new_task(random_user(), "Buy milk")
     async with pool.acquire() as conn:
         await store.append(
             conn,
@@ -106,7 +89,7 @@ async def test_an_append_with_a_stale_expected_version_fails_and_writes_nothing(
 
 
 async def test_another_users_stream_reads_as_empty(pool: asyncpg.Pool) -> None:
-    task = created(random_user())
+    task = new_task(random_user(), "Buy milk")
     async with pool.acquire() as conn:
         await store.append(
             conn,
@@ -125,7 +108,7 @@ async def test_the_feed_returns_events_after_a_position_in_log_order(pool: async
     positions = []
     async with pool.acquire() as conn:
         for _ in range(3):
-            task = created(user)
+            task = new_task(user, "Buy milk")
             positions.append(
                 await store.append(
                     conn,

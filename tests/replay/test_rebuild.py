@@ -1,7 +1,6 @@
 """tasks rebuild: the read table replayed from the log into a fresh table and swapped in."""
 
 from datetime import UTC, datetime
-from uuid import uuid4
 
 import asyncpg
 from msgspec import structs
@@ -9,9 +8,10 @@ from msgspec import structs
 from app.db import init_connection
 from events import store
 from events.state import Task
-from events.types import TaskCreated, TaskToggled
+from events.types import TaskToggled
 from projections.read_table import get_task
 from tests.replay.conftest import fill_log, read_table, rebuild_now, verify_now
+from tests.seed import create, new_task
 
 SCHEMA = """
 SELECT c.relname, pg_get_indexdef(i.indexrelid), coalesce(k.conname, '')
@@ -94,24 +94,8 @@ async def test_commands_on_a_connection_that_appended_before_the_swap_still_work
 
 
 async def created_task(conn: asyncpg.Connection, now: datetime) -> Task:
-    task = Task(
-        id=uuid4(),
-        user_id="u-rebuild",
-        title="t",
-        description=None,
-        completed=False,
-        created_at=now,
-        updated_at=now,
-        version=1,
-    )
-    await store.append(
-        conn,
-        state=task,
-        expected_version=0,
-        events=[TaskCreated(title="t")],
-        metadata={},
-        recorded_at=now,
-    )
+    task = new_task("u-rebuild", at=now)
+    await create(conn, task)
     return task
 
 

@@ -10,22 +10,13 @@ from events.commands import CreateTask, DeleteTask, ToggleTask, UpdateTask
 from events.decide import StaleVersion, TaskAlreadyExists, TaskNotFound, decide
 from events.state import Task
 from events.types import TaskCreated, TaskDeleted, TaskToggled, TaskUpdated
+from tests.seed import new_task
 
 AT = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 
 
 def a_task(**changes: object) -> Task:
-    task = Task(
-        id=uuid4(),
-        user_id="alice",
-        title="Buy milk",
-        description=None,
-        completed=False,
-        created_at=AT,
-        updated_at=AT,
-        version=1,
-    )
-    return structs.replace(task, **changes)
+    return structs.replace(new_task("alice", "Buy milk", AT), **changes)
 
 
 def test_creating_a_new_task_records_its_title_and_description_uncompleted() -> None:
