@@ -33,7 +33,8 @@ echo "results: $RUN_DIR" >&2
 wants() { [[ " $TARGETS " == *" $1 "* ]]; }
 
 bash "$D/setup.sh" || { echo "setup failed" >&2; exit 1; }
-OURS_ENV=(env DATABASE_URL="$OURS_DSN" TASKS_LOG_LEVEL=WARNING)
+# WARNING unless the caller sets it: the default, INFO, adds an access-log line per request.
+OURS_ENV=(env DATABASE_URL="$OURS_DSN" TASKS_LOG_LEVEL="${TASKS_LOG_LEVEL:-WARNING}")
 
 # --- AUTH HOOK ----------------------------------------------------------------------------------------
 # Requests to our service carry bearer tokens when WRK_TOKENS names a file of "user token" lines (users
