@@ -1,21 +1,10 @@
 """Settings from the environment (prefix TASKS_) or a .env file."""
 
-import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-# `tasks serve` runs a worker per core, up to this many: two workers served 1.1 to 1.5 times
-# the requests of one on 2 cores (bench/REPORT.md), and each worker keeps its own pool of up
-# to pool_max_size connections, which PostgreSQL's max_connections (100 by default) bounds.
-MAX_DEFAULT_WORKERS = 4
-
-
-def default_workers() -> int:
-    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
-
 
 # HS256 keys shorter than the hash output (32 bytes) are guessable; RFC 7518 3.2.
 MIN_SECRET_CHARS = 32
@@ -35,9 +24,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".tasks-data"), description="embedded PostgreSQL folder")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    workers: int = Field(
-        default_factory=default_workers, ge=1, le=64, description="default: one per core, 4 at most"
-    )
+    workers: int = Field(default=1, ge=1, le=64)
     pool_min_size: int = Field(default=2, ge=0)
     pool_max_size: int = Field(default=10, ge=1)
     pool_acquire_timeout: float = Field(default=5.0, gt=0, description="seconds")
