@@ -53,7 +53,13 @@ UserId = Annotated[
 ]
 
 
-def require_token(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+# Guards are coroutines: Litestar runs a plain-function guard in a worker thread, and the hand
+# over to the thread and back cost about a fifth of a toggle's server CPU (bench/REPORT.md).
+
+
+async def require_token(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
     """Guard on every /api route: a valid token before anything else, the body included, is
     looked at. provide_owner then settles whose tasks it may touch (the check is cached)."""
     authenticate(connection)
@@ -74,7 +80,9 @@ def provide_owner(request: Request[Any, Any, Any], user_id: FromPath[UserId]) ->
     return owner
 
 
-def require_auditor(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def require_auditor(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
     """Guard for every user's events (the global feed and stream): a token with role auditor."""
     claims = authenticate(connection)
     if claims is not None and AUDITOR not in claims.roles:
@@ -103,7 +111,9 @@ class TaskRequest(Request[Any, Any, Any]):
 _JSON_TYPES = ("application/json",)
 
 
-def require_json_body(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def require_json_body(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
     """Guard: a body that says it is not JSON gets 415 before anything reads it."""
     content_type = connection.headers.get("content-type")
     if content_type is None:

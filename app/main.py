@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
+from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -97,6 +98,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_class=TaskRequest,
         exception_handlers=exception_handlers(),
         lifespan=[_database],
+        # Litestar configures the root logger itself (at INFO unless told): TASKS_LOG_LEVEL
+        # has to be handed to it, or the access log is written whatever the setting says.
+        logging_config=LoggingConfig(
+            root={"handlers": ["queue_listener"], "level": settings.log_level}
+        ),
         request_max_body_size=settings.max_body_bytes,
         cors_config=CORSConfig(allow_origins=settings.cors_origins)
         if settings.cors_origins

@@ -3,13 +3,13 @@
 import base64
 import binascii
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 from uuid import UUID
 
 import asyncpg
 import msgspec
-from litestar import Controller, Response, get
+from litestar import Controller, MediaType, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
@@ -20,10 +20,13 @@ from app.history import parse_as_of, task_as_it_stood
 from app.openapi import ETAG, LINK, LIST_RESPONSES, TASK_RESPONSES
 from app.problems import bad_input
 from app.responses import task_response
-from app.schemas import TaskOut, task_out
+from app.schemas import TaskOut
 from events.decide import TaskNotFound
 from events.state import Task
-from projections.read_table import get_task, list_tasks
+from projections.read_table import get_task
+from sql import queries
+
+_SQL = queries("tasks")
 
 
 class _Cursor(msgspec.Struct, array_like=True):
@@ -62,19 +65,26 @@ class TaskQueries(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Response[list[TaskOut]]:
-        after = decode_cursor(cursor) if cursor else None
-        tasks = await read(
+        created_at, task_id = decode_cursor(cursor) if cursor else (None, None)
+        rows = await read(
             reader,
-            lambda c: list_tasks(c, owner, completed=completed, after=after, limit=limit + 1),
+            lambda c: c.fetch(_SQL["list_json"], owner, completed, created_at, task_id, limit + 1),
         )
         headers = {}
-        if len(tasks) > limit:
-            tasks = tasks[:limit]
-            query = {"limit": limit, "cursor": encode_cursor(tasks[-1].created_at, tasks[-1].id)}
+        if len(rows) > limit:
+            rows = rows[:limit]
+            query = {
+                "limit": limit,
+                "cursor": encode_cursor(rows[-1]["created_at"], rows[-1]["id"]),
+            }
             if completed is not None:
                 query["completed"] = str(completed).lower()
             headers["Link"] = f'</api/{owner}/tasks?{urlencode(query)}>; rel="next"'
-        return Response([task_out(t) for t in tasks], headers=headers)
+        # PostgreSQL wrote each task's JSON (sql/queries/tasks.sql list_json).
+        # Litestar sends bytes as they are; the annotation keeps list[TaskOut] in the OpenAPI
+        # document, and the HTTP tests compare the answers with TaskOut's fields.
+        body = cast("list[TaskOut]", ("[" + ",".join([r["body"] for r in rows]) + "]").encode())
+        return Response(body, headers=headers, media_type=MediaType.JSON)
 
     @get("/{task_id:uuid}", responses=TASK_RESPONSES, response_headers=[ETAG])
     async def get_task(

@@ -81,8 +81,11 @@ class FeedOut(msgspec.Struct):
 
 
 def rfc3339(at: datetime) -> str:
-    """UTC with microseconds always present, as the API promises."""
-    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """UTC with microseconds always present, as the API promises: 2026-11-26T16:00:00.123456Z.
+
+    isoformat then cutting off the offset (+00:00): strftime took 1.8 us a call, 40 of them
+    per page of 20 tasks, a sixth of a list request's server CPU (bench/REPORT.md)."""
+    return at.isoformat(timespec="microseconds")[:26] + "Z"
 
 
 def task_out(task: Task) -> TaskOut:

@@ -33,7 +33,8 @@ echo "results: $RUN_DIR" >&2
 wants() { [[ " $TARGETS " == *" $1 "* ]]; }
 
 bash "$D/setup.sh" || { echo "setup failed" >&2; exit 1; }
-OURS_ENV=(env DATABASE_URL="$OURS_DSN" TASKS_LOG_LEVEL=WARNING)
+# WARNING unless the caller sets it: the default, INFO, adds an access-log line per request.
+OURS_ENV=(env DATABASE_URL="$OURS_DSN" TASKS_LOG_LEVEL="${TASKS_LOG_LEVEL:-WARNING}")
 
 # --- AUTH HOOK ----------------------------------------------------------------------------------------
 # Requests to our service carry bearer tokens when WRK_TOKENS names a file of "user token" lines (users
@@ -42,6 +43,12 @@ OURS_ENV=(env DATABASE_URL="$OURS_DSN" TASKS_LOG_LEVEL=WARNING)
 # both see the same signing secret. As long as `tasks token` does not exist, requests carry no token.
 OURS_TOKENS=""
 if wants ours; then
+  # One signing secret per run (unless the caller set one), for our server and for minting the tokens:
+  # with DATABASE_URL set the service refuses to start without it. Never written into the report.
+  if [ -z "${TASKS_AUTH_SECRET:-}" ]; then
+    TASKS_AUTH_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
+  fi
+  export TASKS_AUTH_SECRET
   if [ -n "${WRK_TOKENS:-}" ]; then
     OURS_TOKENS="$WRK_TOKENS"; AUTH="bearer tokens from WRK_TOKENS=$WRK_TOKENS"
   else
@@ -88,12 +95,15 @@ fi
 na() {
   case "$1:$2" in peer:feed|ceiling:get|ceiling:feed) return 0 ;; esac; return 1
 }
-# A request per read scenario whose 404/405 means "this endpoint does not exist (yet)": the scenario is skipped.
+# A request per scenario (writes: ours only) whose 404/405 means "this endpoint does not exist (yet)": the scenario is skipped.
 probe() {
   case "$1" in
     get)  echo "GET /api/u1/tasks/00000000-0000-4000-8000-000000000001 u1" ;;
     list) echo "GET /api/u1/tasks u1" ;;
     feed) echo "GET /api/events?after=0&limit=1000 @feed" ;;
+    # Writes: probed on our service only (their 2xx proves the token is accepted; see lib/measure.sh).
+    create) [ "${2:-}" = ours ] && echo "POST /api/w1/tasks w1" ;;
+    toggle|mixed) [ "${2:-}" = ours ] && echo "PATCH /api/u1/tasks/00000000-0000-4000-8000-000000000001/complete u1" ;;
     *) echo "" ;;
   esac
 }
@@ -113,7 +123,7 @@ measure() {  # TARGET SCENARIO WORKERS REPETITION
         fresh_db "$OURS_DB" &&
         ( cd "$RUN_DIR/cwd-ours" && "${OURS_ENV[@]}" "$TASKS_VENV/bin/tasks" migrate ) &&
         psql_q -d "$OURS_DB" -v seed_description="$SEED_DESCRIPTION" -f "$D/sql/seed_tasks.sql" &&
-        WRK_TOKENS="$OURS_TOKENS" PROBE="$(probe "$s")" "$D/lib/measure.sh" "$label" "$s" "$RUN_DIR/cwd-ours" -- \
+        WRK_TOKENS="$OURS_TOKENS" PROBE="$(probe "$s" ours)" "$D/lib/measure.sh" "$label" "$s" "$RUN_DIR/cwd-ours" -- \
           "${OURS_ENV[@]}" "$TASKS_VENV/bin/tasks" serve --host 127.0.0.1 --port "$PORT" --workers "$w"
         ;;
       peer)

@@ -3,7 +3,14 @@
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 REPO_DIR="$(cd "$BENCH_DIR/.." && pwd)"
 # The shared references (peer, ceiling, CPU sampler). Only ever read: it may be read-only.
-SHARED_BENCH="${SHARED_BENCH:-$(cd "$REPO_DIR/.." && pwd)/shared/bench}"
+# Beside the repository, or beside its main checkout when this is a git worktree elsewhere.
+if [ -z "${SHARED_BENCH:-}" ]; then
+  SHARED_BENCH="$(cd "$REPO_DIR/.." && pwd)/shared/bench"
+  _main="$(git -C "$REPO_DIR" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)"
+  if [ ! -d "$SHARED_BENCH" ] && [ -n "$_main" ] && [ -d "$(dirname "$(dirname "$_main")")/shared/bench" ]; then
+    SHARED_BENCH="$(dirname "$(dirname "$_main")")/shared/bench"
+  fi
+fi
 
 # --- knobs -------------------------------------------------------------------------------------------
 DURATION="${DURATION:-20}"          # measured seconds per run

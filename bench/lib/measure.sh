@@ -59,8 +59,14 @@ token_for() { [ -n "${WRK_TOKENS:-}" ] && awk -v u="$1" '$1 == u {print $2; exit
 if [ -n "${PROBE:-}" ]; then
   read -r P_METHOD P_PATH P_USER <<<"$PROBE"
   P_TOKEN="$(token_for "$P_USER")"
-  P_CODE="$(curl -s -o "$LOGS/probe-$SLUG.txt" -w '%{http_code}' --max-time 10 -X "$P_METHOD" \
+  P_BODY=()
+  [ "$P_METHOD" = POST ] && P_BODY=(-H "Content-Type: application/json" --data '{"title":"probe"}')
+  P_CODE="$(curl -s -o "$LOGS/probe-$SLUG.txt" -w '%{http_code}' --max-time 10 -X "$P_METHOD" "${P_BODY[@]}" \
             ${P_TOKEN:+-H "Authorization: Bearer $P_TOKEN"} "$URL$P_PATH" || echo 000)"
+  # A token the server refuses would measure the cost of a 401: stop rather than report it.
+  if [ -n "$P_TOKEN" ] && { [ "$P_CODE" = 401 ] || [ "$P_CODE" = 403 ]; }; then
+    echo "probe $P_METHOD $P_PATH with a token answered $P_CODE: $(cat "$LOGS/probe-$SLUG.txt")" >&2; exit 1
+  fi
   if [ "$P_CODE" = 404 ] || [ "$P_CODE" = 405 ]; then
     stop_server; trap - EXIT
     echo "skip $LABEL scenario=$SCENARIO reason=endpoint_answered_$P_CODE probe=${P_METHOD}:${P_PATH}" | tee -a "$SUMMARY"

@@ -105,3 +105,24 @@ async def test_one_task_carries_its_etag_and_a_matching_if_none_match_gets_304(
     await client.patch(f"{url}/complete")
     fresh = await client.get(url, headers={"If-None-Match": '"1"'})
     assert (fresh.status_code, fresh.json()["version"]) == (200, 2)
+
+
+async def test_the_list_shows_each_task_exactly_as_getting_it_does(
+    client: AsyncTestClient, pool: asyncpg.Pool
+) -> None:
+    """PostgreSQL writes the list's JSON, the service the single task's: the same answers,
+    for awkward text too, and a time with zero microseconds still shows six digits."""
+    user = random_user()
+    titles = ['quote " and backslash \\', "tab\tand é ✓ 🙂", "line\nbreak </script>"]
+    for title in titles:
+        await client.post(f"/api/{user}/tasks", json={"title": title, "description": title})
+    await client.post(f"/api/{user}/tasks", json={"title": "no description"})
+    await seed_with_one_creation_time(pool, user, 1)
+    listed = (await client.get(f"/api/{user}/tasks")).json()
+    assert len(listed) == 5
+    for task in listed:
+        one = await client.get(f"/api/{user}/tasks/{task['id']}")
+        assert one.json() == task
+        assert list(task) == list(one.json())
+    assert listed[-1]["created_at"] == "2026-01-01T00:00:00.000000Z"
+    assert {t["title"] for t in listed} >= set(titles)
