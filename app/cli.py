@@ -5,9 +5,11 @@ import asyncio
 import logging
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 from app import analytics_cli
@@ -42,6 +44,10 @@ def _signing_secret(settings: Settings) -> str | None:
         return None
 
 
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -55,6 +61,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         # Workers are separate processes: they find the secret, like the database, in the
         # environment (an embedded database's secret lives in its data folder).
         os.environ["TASKS_AUTH_SECRET"] = secret
+    # uvicorn re-raises SIGTERM once it has shut down; by default that would end the process
+    # before the embedded PostgreSQL below is stopped. Exit normally instead.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with database_url(settings) as url:
         os.environ["DATABASE_URL"] = url
         log.info("serving on http://%s:%d with %d worker(s)", host, port, workers)

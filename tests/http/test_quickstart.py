@@ -67,3 +67,6 @@ def test_serve_and_token_work_together_out_of_the_box(tmp_path: Path) -> None:
             server.wait(timeout=60)
     assert stat.S_IMODE((data / "auth-secret").stat().st_mode) == 0o600
     assert (data / "pg" / "PG_VERSION").exists()
+    # Stopping the service (SIGTERM, as a process manager does) stops its PostgreSQL too.
+    assert server.returncode == 0
+    assert not (data / "pg" / "postmaster.pid").exists()
