@@ -12,9 +12,9 @@ from app.problems import ProblemError, bad_input
 from app.schemas import rfc3339
 from events import store
 from events.decide import TaskNotFound
+from events.evolve import fold
 from events.state import Task
 from events.types import RecordedEvent
-from projections.evolve import fold
 
 _BEYOND_MICROSECONDS = re.compile(r"(\.\d{6})\d+")
 

@@ -12,9 +12,9 @@ from app.idempotency import remember
 from events import store
 from events.commands import Command, CreateTask
 from events.decide import StaleVersion, TaskNotFound, decide
+from events.evolve import fold
 from events.state import Task
 from events.types import AnyTaskEvent, RecordedEvent
-from projections.evolve import fold
 from projections.read_table import get_task
 
 # Optimistic tries before a command takes the task's row lock and waits its turn.

@@ -1,1 +1,1 @@
-"""Read models derived from the event log: the fold, the read-table writer, rebuild and verify."""
+"""Read models derived from the event log: read-table rows, replay, rebuild and verify."""

@@ -10,9 +10,9 @@ Phases, each resumable from the checkpoint row written with its output:
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from events.evolve import evolve
 from events.state import Task
 from events.types import RecordedEvent
-from projections.evolve import evolve
 from projections.read_table import task_from_row
 from projections.replay import Folded, Progress, StreamKey, fold_log, log_after, log_snapshot
 from projections.rows import COLUMNS, task_row

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
+from events.evolve import evolve
 from events.state import Task
 from events.types import RecordedEvent
-from projections.evolve import evolve
 from projections.rows import Row, recorded, task_row
 from sql import queries
 

@@ -6,9 +6,9 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from events import store
+from events.evolve import evolve
 from events.state import Task
 from events.types import AnyTaskEvent, RecordedEvent
-from projections.evolve import evolve
 
 
 class Writer:

@@ -12,8 +12,8 @@ from litestar.testing import AsyncTestClient
 
 from app.erasure import UnknownUser, erase_user
 from events import store
+from events.evolve import fold
 from events.types import ERASED, TaskCreated, UserErased, event_data, user_stream_id
-from projections.evolve import fold
 from projections.read_table import get_task
 from tests.conftest import LiveServer
 from tests.random_refs import random_user

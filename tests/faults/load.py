@@ -11,9 +11,9 @@ import asyncpg
 import httpx
 
 from events import store
+from events.evolve import fold
 from events.state import Task
 from events.types import RecordedEvent
-from projections.evolve import fold
 from projections.read_table import list_tasks
 
 

@@ -17,7 +17,7 @@ from app.main import create_app
 from app.settings import Settings
 from events import store
 from events import upcast as upcasting
-from projections.evolve import fold
+from events.evolve import fold
 from tests.conftest import signed_client
 from tests.random_refs import random_user
 

@@ -5,6 +5,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from events.evolve import fold
 from events.types import (
     AnyTaskEvent,
     RecordedEvent,
@@ -15,7 +16,6 @@ from events.types import (
     event_data,
     event_from_row,
 )
-from projections.evolve import fold
 
 T0 = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 

@@ -5,6 +5,7 @@ from uuid import uuid4
 
 import pytest
 
+from events.evolve import fold
 from events.types import (
     ERASED,
     AnyTaskEvent,
@@ -17,7 +18,6 @@ from events.types import (
     event_from_row,
     user_stream_id,
 )
-from projections.evolve import fold
 
 T0 = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 

@@ -8,9 +8,9 @@ import msgspec
 import pytest
 
 from events import upcast as upcasting
+from events.evolve import fold
 from events.types import SCHEMA_VERSIONS, TaskCreated, TaskToggled, TaskUpdated
 from events.upcast import upcast, upcast_json
-from projections.evolve import fold
 from projections.replay import StreamFold
 from projections.rows import Row, recorded, task_row
 
