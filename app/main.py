@@ -12,21 +12,24 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from app.audit import Audit
-from app.auth import authenticator
-from app.commands import TaskCommands
-from app.db import create_pool, migrate, open_replicas
-from app.deps import DEPENDENCIES, TaskRequest, require_token
-from app.embedded import EmbeddedPostgres
-from app.jobs import deployment_jobs
-from app.leader import Leader
-from app.observe import Metrics, Observer, quiet_library_tracebacks
-from app.openapi import close_request_bodies
-from app.ops import health, metrics, ready
-from app.problems import exception_handlers
-from app.queries import TaskQueries
+from app.api.audit import Audit
+from app.api.auth import require_token
+from app.api.commands import TaskCommands
+from app.api.deps import DEPENDENCIES, TaskRequest
+from app.api.observe import Metrics, Observer, quiet_library_tracebacks
+from app.api.openapi import close_request_bodies
+from app.api.ops import health, metrics, ready
+from app.api.problems import exception_handlers
+from app.api.queries import TaskQueries
+from app.runtime.db import create_pool
+from app.runtime.embedded import EmbeddedPostgres
+from app.runtime.hub import EventHub, end_streams_on_stop
+from app.runtime.jobs import deployment_jobs
+from app.runtime.leader import Leader
+from app.runtime.migrate import migrate
+from app.runtime.replicas import open_replicas
 from app.settings import Settings
-from app.stream import EventHub, end_streams_on_stop
+from app.tokens import authenticator
 
 log = logging.getLogger("tasks")
 

@@ -12,7 +12,7 @@ SECRET="bench-secret-$(python3 -c 'import secrets; print(secrets.token_urlsafe(3
 TOKENS="$(mktemp)"
 trap 'rm -f "$TOKENS"' EXIT
 .venv/bin/python -c "
-from app.auth import mint
+from app.tokens import mint
 for n in range(1, 5001):
     print(f'u{n}', mint('$SECRET', f'u{n}', ttl=3600))" > "$TOKENS"
 

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from app.db import migrate  # the project, installed in the venv (pip install -e)
+from app.runtime.migrate import migrate  # the project, installed in the venv (pip install -e)
 
 BATCH = 100_000
 

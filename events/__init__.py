@@ -1,1 +1,1 @@
-"""The task domain: events, commands, the pure decide function and the event store."""
+"""The task domain: events, commands, state, the pure decide and evolve, and the input rules."""

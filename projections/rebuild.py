@@ -13,9 +13,8 @@ from typing import Any, NamedTuple
 from events.evolve import evolve
 from events.state import Task
 from events.types import RecordedEvent
-from projections.read_table import task_from_row
 from projections.replay import Folded, Progress, StreamKey, fold_log, log_after, log_snapshot
-from projections.rows import COLUMNS, task_row
+from projections.rows import COLUMNS, task_from_row, task_row
 from sql import queries
 
 _SQL = queries("rebuild")

@@ -65,3 +65,17 @@ def task_row(task: Task) -> Row:
         task.updated_at,
         task.version,
     )
+
+
+def task_from_row(row: Any) -> Task:
+    """A read-table row as task state."""
+    return Task(
+        id=row["id"],
+        user_id=row["user_id"],
+        title=row["title"],
+        description=row["description"],
+        completed=row["completed"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+    )

@@ -21,9 +21,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from app.db import create_pool, migrate_url
-from app.embedded import EmbeddedPostgres
 from app.main import create_app
+from app.runtime.db import create_pool
+from app.runtime.embedded import EmbeddedPostgres
+from app.runtime.migrate import migrate_url
 from app.settings import Settings
 from tests.tokens import SECRET, SignByPath
 

@@ -6,7 +6,7 @@ from uuid import uuid4
 
 import asyncpg
 
-from events import store
+from app.storage import event_store
 from events.state import Task
 from events.types import TaskCreated
 
@@ -28,7 +28,7 @@ def new_task(user: str = "alice", title: str = "t", at: datetime | None = None) 
 
 async def create(conn: asyncpg.Connection, task: Task) -> int:
     """Append the task's TaskCreated (and its read row); the event's position."""
-    return await store.append(
+    return await event_store.append(
         conn,
         state=task,
         expected_version=0,

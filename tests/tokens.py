@@ -6,7 +6,7 @@ from collections.abc import Generator, Sequence
 import httpx
 import jwt
 
-from app.auth import mint
+from app.tokens import mint
 
 # The secret every test app and live server is started with (auth stays on in tests).
 SECRET = "test-only-secret-" + "s" * 32

@@ -157,7 +157,7 @@ async def main() -> None:
     cluster = PrimaryWithStandby()
     cluster.start()
     try:
-        from app.db import migrate_url
+        from app.runtime.migrate import migrate_url
 
         await migrate_url(cluster.primary.url)
         await seed(cluster.primary.url)

@@ -8,8 +8,9 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from app.analyst_role import ensure_analyst_role
-from app.db import init_connection, migrate_url
+from app.analytics.role import ensure_analyst_role
+from app.runtime.db import init_connection
+from app.runtime.migrate import migrate_url
 
 
 def on_database(url: str, name: str) -> str:

@@ -5,7 +5,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from events import store
+from app.storage import event_store
 from events.evolve import evolve
 from events.state import Task
 from events.types import AnyTaskEvent, RecordedEvent
@@ -33,7 +33,7 @@ class Writer:
         )
         new_state = evolve(self.state, recorded)
         assert new_state is not None
-        position = await store.append(
+        position = await event_store.append(
             self.conn,
             state=new_state,
             expected_version=version,

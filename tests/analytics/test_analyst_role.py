@@ -11,7 +11,7 @@ import uuid
 import asyncpg
 import pytest
 
-from app.analyst_role import ensure_analyst_role, scram_sha256_verifier
+from app.analytics.role import ensure_analyst_role, scram_sha256_verifier
 from tests.analytics.conftest import AnalystFactory, connect, connect_as, drop_role
 
 READABLE = (

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.erasure import erase_user
+from app.analytics.erasure import erase_user
 from events.types import AnyTaskEvent, TaskCreated, TaskDeleted, TaskToggled, TaskUpdated
 from tests.analytics.conftest import AnalystFactory, connect, connect_as
 from tests.analytics.seed import Writer

@@ -10,11 +10,11 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
-from app.erasure import UnknownUser, erase_user
-from events import store
+from app.analytics.erasure import UnknownUser, erase_user
+from app.storage import event_store
+from app.storage.tasks import get_task
 from events.evolve import fold
-from events.types import ERASED, TaskCreated, UserErased, event_data, user_stream_id
-from projections.read_table import get_task
+from events.types import ERASED, RecordedEvent, TaskCreated, UserErased, event_data, user_stream_id
 from tests.conftest import LiveServer
 from tests.random_refs import random_user
 
@@ -47,9 +47,9 @@ def run_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def log_of(pool: asyncpg.Pool, user: str) -> list[store.RecordedEvent]:
+async def log_of(pool: asyncpg.Pool, user: str) -> list[RecordedEvent]:
     async with pool.acquire() as conn:
-        return await store.read_feed(conn, after=0, limit=1000, user_id=user)
+        return await event_store.read_feed(conn, after=0, limit=1000, user_id=user)
 
 
 @pytest.mark.slow
@@ -96,11 +96,11 @@ async def test_erasing_a_user_removes_their_personal_data_and_keeps_the_shape_of
     # Folding the log gives the read table, stream by stream; the user's stream folds to no task.
     async with pool.acquire() as conn:
         for task_id in task_ids:
-            folded = fold(await store.read_stream(conn, user, UUID(task_id)))
+            folded = fold(await event_store.read_stream(conn, user, UUID(task_id)))
             assert folded is not None
             row = await get_task(conn, user, UUID(task_id))
             assert (None if folded.deleted else folded) == row
-        assert fold(await store.read_stream(conn, user, user_stream_id(user))) is None
+        assert fold(await event_store.read_stream(conn, user, user_stream_id(user))) is None
     # Someone else's data is untouched.
     assert SECRETS[3] in [
         e.event.title for e in await log_of(pool, bystander) if e.type == "TaskUpdated"
@@ -133,8 +133,8 @@ async def test_a_writer_that_read_the_task_before_the_erasure_cannot_write_the_o
         stale = await get_task(conn, user, UUID(task_ids[2]))
         assert stale is not None
         await erase_user(conn, user, "dpo")
-        with pytest.raises(store.VersionConflict):
-            await store.append(
+        with pytest.raises(event_store.VersionConflict):
+            await event_store.append(
                 conn,
                 state=stale,
                 expected_version=stale.version,
@@ -231,7 +231,7 @@ async def test_an_erasure_amid_concurrent_writers_leaves_no_old_title_and_log_eq
     assert not [e for e in before if "secret" in str(event_data(e.event))]
     async with pool.acquire() as conn:
         for task_id in task_ids:
-            folded = fold(await store.read_stream(conn, user, UUID(task_id)))
+            folded = fold(await event_store.read_stream(conn, user, UUID(task_id)))
             assert folded == await get_task(conn, user, UUID(task_id))
 
 

@@ -14,8 +14,8 @@ import asyncpg
 import pyarrow.parquet as pq
 import pytest
 
-from app.export import Filters, export
-from events import store
+from app.analytics.export import Filters, export
+from app.storage import event_store
 from events.types import TaskCreated, TaskToggled, TaskUpdated, event_data
 from tests.analytics.seed import Writer
 from tests.random_refs import random_user
@@ -53,7 +53,7 @@ async def test_ndjson_is_the_feed_in_log_order_one_event_per_line(
     await seed(pool, user)
     lines = (await exported(migrated_url, "ndjson", Filters(user_id=user))).decode().splitlines()
     async with pool.acquire() as conn:
-        feed = await store.read_feed(conn, after=0, limit=100, user_id=user)
+        feed = await event_store.read_feed(conn, after=0, limit=100, user_id=user)
     assert [json.loads(line) for line in lines] == [
         {
             "position": e.position,

@@ -5,13 +5,13 @@ from uuid import UUID
 import asyncpg
 from litestar.testing import AsyncTestClient
 
-from events import store
+from app.storage import event_store
 from tests.random_refs import random_user
 
 
 async def events_of(pool: asyncpg.Pool, user: str, task_id: str) -> list[tuple[str, dict]]:
     async with pool.acquire() as conn:
-        stream = await store.read_stream(conn, user, UUID(task_id))
+        stream = await event_store.read_stream(conn, user, UUID(task_id))
     return [(e.type, dict(_data(e.event))) for e in stream]
 
 

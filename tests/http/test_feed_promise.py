@@ -8,8 +8,8 @@ import asyncpg
 import httpx
 import pytest
 
-from app.db import init_connection
-from events import store
+from app.runtime.db import init_connection
+from app.storage import event_store
 from tests.conftest import LiveServer
 from tests.random_refs import random_user
 from tests.seed import append_one
@@ -58,7 +58,7 @@ async def test_a_paging_reader_sees_every_committed_event_once_while_writers_rac
     # A real server: the reader's requests and the writers' transactions truly interleave.
     users = [random_user("feed") for _ in range(WRITERS)]
     async with pool.acquire() as conn:
-        after = await store.head(conn)
+        after = await event_store.head(conn)
     rng = random.Random()
     writers = asyncio.gather(*(writer(migrated_url, u, random.Random(rng.random())) for u in users))
     seen: list[dict] = []

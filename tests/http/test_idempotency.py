@@ -10,10 +10,11 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
-from app.db import create_pool, migrate_url
-from app.idempotency import purge_expired
 from app.main import create_app
+from app.runtime.db import create_pool
+from app.runtime.migrate import migrate_url
 from app.settings import Settings
+from app.storage.idempotency_keys import purge_expired
 from tests.conftest import LiveServer, signed_client
 from tests.random_refs import random_user
 

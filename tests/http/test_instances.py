@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from app.db import create_pool, migrate_url
+from app.runtime.db import create_pool
+from app.runtime.migrate import migrate_url
 from app.settings import Settings
 from tests.conftest import LiveServer
 from tests.faults.load import Ack, assert_nothing_acknowledged_was_lost

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from app.db import migrate_url
+from app.runtime.migrate import migrate_url
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.slow

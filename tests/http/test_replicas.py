@@ -7,9 +7,9 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
-from app.db import migrate_url
 from app.main import create_app
-from app.replicas import Replica
+from app.runtime.migrate import migrate_url
+from app.runtime.replicas import Replica
 from app.settings import Settings
 from tests.conftest import signed_client
 from tests.pgcluster import PrimaryWithStandby

@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 import asyncpg
 from litestar.response import ServerSentEventMessage
 
-from app.db import create_pool
+from app.api.sse import event_messages
+from app.runtime.db import create_pool
+from app.runtime.hub import EventHub
 from app.settings import Settings
-from app.stream import EventHub, event_messages
-from events import store
+from app.storage import event_store
 from tests.proxy import DatabaseProxy
 from tests.random_refs import random_user
 from tests.seed import append_one
@@ -65,7 +66,7 @@ async def test_a_stream_sends_new_events_pings_when_quiet_and_ends_when_the_hub_
 ) -> None:
     user = random_user()
     async with pool.acquire() as conn:
-        start = await store.head(conn)
+        start = await event_store.head(conn)
     async with hub_of(migrated_url, pool, poll_seconds=600) as hub:
         messages = event_messages(
             hub, pool, after=start, user_id=user, type_name=None, heartbeat_seconds=0.05

@@ -3,14 +3,15 @@
 import asyncpg
 import pytest
 
-from events import store
+from app.storage import event_store
+from app.storage.idempotency_keys import IdempotencyRecord, KeyAlreadyUsed
 from events.types import TaskCreated
 from tests.random_refs import random_user
 from tests.seed import new_task
 
 
-def receipt(key: str, body: bytes = b"{}") -> store.Receipt:
-    return store.Receipt(
+def record(key: str, body: bytes = b"{}") -> IdempotencyRecord:
+    return IdempotencyRecord(
         key=key,
         request_hash=b"h",
         status=201,
@@ -27,19 +28,19 @@ async def test_an_append_whose_key_is_taken_rolls_back_its_events_and_row(
     first, second = new_task(user), new_task(user)
     async with pool.acquire() as conn:
         for task in (first, second):
-            append = store.append(
+            append = event_store.append(
                 conn,
                 state=task,
                 expected_version=0,
                 events=[TaskCreated(title=task.title)],
                 metadata={},
                 recorded_at=task.created_at,
-                receipt=receipt("same", body=str(task.id).encode()),
+                record=record("same", body=str(task.id).encode()),
             )
             if task is first:
                 await append
             else:
-                with pytest.raises(store.KeyAlreadyUsed):
+                with pytest.raises(KeyAlreadyUsed):
                     await append
         streams = await conn.fetch("SELECT DISTINCT stream_id FROM events WHERE user_id = $1", user)
         rows = await conn.fetch("SELECT id FROM tasks WHERE user_id = $1", user)
@@ -56,15 +57,15 @@ async def test_an_append_whose_key_is_taken_rolls_back_its_events_and_row(
 async def test_a_rejected_append_records_no_key(pool: asyncpg.Pool) -> None:
     task = new_task(random_user())
     async with pool.acquire() as conn:
-        with pytest.raises(store.VersionConflict):
-            await store.append(
+        with pytest.raises(event_store.VersionConflict):
+            await event_store.append(
                 conn,
                 state=task,
                 expected_version=3,
                 events=[TaskCreated(title="x")],
                 metadata={},
                 recorded_at=task.created_at,
-                receipt=receipt("k"),
+                record=record("k"),
             )
         kept = await conn.fetchval(
             "SELECT count(*) FROM idempotency_keys WHERE user_id = $1", task.user_id

@@ -12,10 +12,11 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
-from app.db import init_connection, migrate_url
 from app.main import create_app
+from app.runtime.db import init_connection
+from app.runtime.migrate import migrate_url
 from app.settings import Settings
-from events import store
+from app.storage import event_store
 from events import upcast as upcasting
 from events.evolve import fold
 from tests.conftest import signed_client
@@ -78,7 +79,7 @@ async def test_an_old_shaped_event_folds_into_the_current_task(
             user,
             [(1, "TaskCreated", OLD_CREATED, 0), (2, "TaskToggled", {"completed": True}, 1)],
         )
-        events = await store.read_stream(conn, user, stream_id)
+        events = await event_store.read_stream(conn, user, stream_id)
     task = fold(events)
     assert task is not None
     assert (task.title, task.description, task.completed, task.version) == (
@@ -125,4 +126,4 @@ async def test_without_its_upcaster_an_old_shape_is_refused_by_name(pool: asyncp
     async with rolled_back(pool) as conn:
         stream_id = await write_raw(conn, user, [(1, "TaskCreated", OLD_CREATED, 0)])
         with pytest.raises(LookupError, match="TaskCreated from schema version 0"):
-            await store.read_stream(conn, user, stream_id)
+            await event_store.read_stream(conn, user, stream_id)

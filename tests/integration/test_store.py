@@ -4,9 +4,9 @@ import asyncpg
 import pytest
 from msgspec import structs
 
-from events import store
+from app.storage import event_store
+from app.storage.tasks import get_task
 from events.types import TaskCreated, TaskToggled, TaskUpdated
-from projections.read_table import get_task
 from tests.random_refs import random_user
 from tests.seed import new_task
 
@@ -16,7 +16,7 @@ async def test_appended_events_are_read_back_in_version_order_with_their_envelop
 ) -> None:
     task = new_task(random_user(), "Buy milk")
     async with pool.acquire() as conn:
-        first = await store.append(
+        first = await event_store.append(
             conn,
             state=task,
             expected_version=0,
@@ -28,7 +28,7 @@ async def test_appended_events_are_read_back_in_version_order_with_their_envelop
         moved = structs.replace(
             task, title="Buy oat milk", completed=True, version=3, updated_at=later
         )
-        last = await store.append(
+        last = await event_store.append(
             conn,
             state=moved,
             expected_version=1,
@@ -36,7 +36,7 @@ async def test_appended_events_are_read_back_in_version_order_with_their_envelop
             metadata={"request_id": "r2", "actor": task.user_id},
             recorded_at=later,
         )
-        stream = await store.read_stream(conn, task.user_id, task.id)
+        stream = await event_store.read_stream(conn, task.user_id, task.id)
         row = await get_task(conn, task.user_id, task.id)
     assert [(e.version, e.type) for e in stream] == [
         (1, "TaskCreated"),
@@ -55,7 +55,7 @@ async def test_an_append_with_a_stale_expected_version_fails_and_writes_nothing(
 ) -> None:
     task = new_task(random_user(), "Buy milk")
     async with pool.acquire() as conn:
-        await store.append(
+        await event_store.append(
             conn,
             state=task,
             expected_version=0,
@@ -63,8 +63,8 @@ async def test_an_append_with_a_stale_expected_version_fails_and_writes_nothing(
             metadata={},
             recorded_at=task.created_at,
         )
-        with pytest.raises(store.VersionConflict):
-            await store.append(
+        with pytest.raises(event_store.VersionConflict):
+            await event_store.append(
                 conn,
                 state=task,
                 expected_version=0,
@@ -73,8 +73,8 @@ async def test_an_append_with_a_stale_expected_version_fails_and_writes_nothing(
                 recorded_at=task.created_at,
             )
         toggled = structs.replace(task, completed=True, version=2)
-        with pytest.raises(store.VersionConflict):
-            await store.append(
+        with pytest.raises(event_store.VersionConflict):
+            await event_store.append(
                 conn,
                 state=toggled,
                 expected_version=5,
@@ -82,7 +82,7 @@ async def test_an_append_with_a_stale_expected_version_fails_and_writes_nothing(
                 metadata={},
                 recorded_at=task.created_at,
             )
-        stream = await store.read_stream(conn, task.user_id, task.id)
+        stream = await event_store.read_stream(conn, task.user_id, task.id)
         row = await get_task(conn, task.user_id, task.id)
     assert [e.version for e in stream] == [1]
     assert row == task
@@ -91,7 +91,7 @@ async def test_an_append_with_a_stale_expected_version_fails_and_writes_nothing(
 async def test_another_users_stream_reads_as_empty(pool: asyncpg.Pool) -> None:
     task = new_task(random_user(), "Buy milk")
     async with pool.acquire() as conn:
-        await store.append(
+        await event_store.append(
             conn,
             state=task,
             expected_version=0,
@@ -99,7 +99,7 @@ async def test_another_users_stream_reads_as_empty(pool: asyncpg.Pool) -> None:
             metadata={},
             recorded_at=task.created_at,
         )
-        assert await store.read_stream(conn, random_user(), task.id) == []
+        assert await event_store.read_stream(conn, random_user(), task.id) == []
         assert await get_task(conn, random_user(), task.id) is None
 
 
@@ -110,7 +110,7 @@ async def test_the_feed_returns_events_after_a_position_in_log_order(pool: async
         for _ in range(3):
             task = new_task(user, "Buy milk")
             positions.append(
-                await store.append(
+                await event_store.append(
                     conn,
                     state=task,
                     expected_version=0,
@@ -119,7 +119,7 @@ async def test_the_feed_returns_events_after_a_position_in_log_order(pool: async
                     recorded_at=task.created_at,
                 )
             )
-        mine = await store.read_feed(conn, after=positions[0], limit=10, user_id=user)
-        everyone = await store.read_feed(conn, after=positions[0], limit=2)
+        mine = await event_store.read_feed(conn, after=positions[0], limit=10, user_id=user)
+        everyone = await event_store.read_feed(conn, after=positions[0], limit=2)
     assert [e.position for e in mine] == positions[1:]
     assert [e.position for e in everyone] == positions[1:]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import jwt
 
-from app.auth import AUDITOR, authenticator, data_folder_secret
 from app.settings import Settings
+from app.tokens import AUDITOR, authenticator, data_folder_secret
 from tests.tokens import SECRET
 
 
@@ -28,7 +28,7 @@ def test_tasks_token_prints_a_token_the_service_accepts() -> None:
     done = run_cli("token", "alice", "--role", AUDITOR, "--ttl", "120", TASKS_AUTH_SECRET=SECRET)
     assert done.returncode == 0, done.stderr
     claims = authenticator(Settings(auth_secret=SECRET, _env_file=None)).claims(  # type: ignore[union-attr]
-        f"Bearer {done.stdout.strip()}"
+        done.stdout.strip()
     )
     assert (claims.sub, claims.roles) == ("alice", (AUDITOR,))
     payload = jwt.decode(done.stdout.strip(), SECRET, algorithms=["HS256"])

@@ -13,7 +13,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from app.db import migrate_url
+from app.runtime.migrate import migrate_url
 from projections.rebuild import Rebuilt, rebuild
 from projections.verify import Verified, verify
 

@@ -5,11 +5,11 @@ from datetime import UTC, datetime
 import asyncpg
 from msgspec import structs
 
-from app.db import init_connection
-from events import store
+from app.runtime.db import init_connection
+from app.storage import event_store
+from app.storage.tasks import get_task
 from events.state import Task
 from events.types import TaskToggled
-from projections.read_table import get_task
 from tests.replay.conftest import fill_log, read_table, rebuild_now, verify_now
 from tests.seed import create, new_task
 
@@ -78,7 +78,7 @@ async def test_commands_on_a_connection_that_appended_before_the_swap_still_work
         task = await created_task(conn, now)
         await rebuild_now(scratch_url)
         toggled = structs.replace(task, completed=True, version=2)
-        await store.append(
+        await event_store.append(
             conn,
             state=toggled,
             expected_version=1,

@@ -3,8 +3,8 @@ folds into every live task, and a rebuild of an erased log equals the erased rea
 
 import asyncpg
 
-from app.db import init_connection
-from app.erasure import erase_user
+from app.analytics.erasure import erase_user
+from app.runtime.db import init_connection
 from events.types import ERASED
 from tests.replay.conftest import fill_log, read_table, rebuild_now, verify_now
 

@@ -10,7 +10,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from app.db import create_pool
+from app.runtime.db import create_pool
 from app.service import execute
 from app.settings import Settings
 from events.commands import CreateTask, DeleteTask, ToggleTask, UpdateTask

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from app.schemas import rfc3339
+from app.api.schemas import rfc3339
 
 
 def test_rfc3339_always_has_six_digits_of_microseconds_and_a_z() -> None:

@@ -1,0 +1,137 @@
+"""The event hub: one listening connection per process (LISTEN/NOTIFY) wakes every stream
+client of the process; each then reads its own next page from the pool (app/api/sse.py)."""
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+
+import asyncpg
+
+from app.runtime.db import DATABASE_UNAVAILABLE
+from app.storage import event_store
+
+log = logging.getLogger("tasks.stream")
+
+CHANNEL = "tasks_events"  # notify_events_appended
+
+
+class EventHub:
+    """Fans "something was appended" out to every stream client of this process.
+
+    A NOTIFY is only a wake-up: clients re-read the log from their own position, so a
+    lost or merged notification loses nothing. As a fallback (listener down, a missed
+    notification) the hub checks the log's head every `poll_seconds` and wakes everyone
+    when it moved.
+    """
+
+    def __init__(self, dsn: str, pool: asyncpg.Pool, *, poll_seconds: float) -> None:
+        self._dsn = dsn
+        self._pool = pool
+        self._poll_seconds = poll_seconds
+        self._waiters: set[asyncio.Event] = set()
+        self._listener: asyncpg.Connection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._head = -1
+        self._polling_only = False
+        self.stopping = False
+
+    def subscribe(self) -> asyncio.Event:
+        """A wake-up flag for one client; the hub starts with its first client."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="event-hub")
+        wake = asyncio.Event()
+        self._waiters.add(wake)
+        return wake
+
+    def unsubscribe(self, wake: asyncio.Event) -> None:
+        self._waiters.discard(wake)
+
+    def _wake_all(self, *_: object) -> None:
+        for wake in self._waiters:
+            wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self._listen()
+            await asyncio.sleep(self._poll_seconds)
+            if self._waiters and await self._head_moved():
+                self._wake_all()
+
+    async def _listen(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        try:
+            self._listener = await asyncpg.connect(
+                self._dsn, server_settings={"application_name": "tasks"}, timeout=5
+            )
+            await self._listener.add_listener(CHANNEL, self._wake_all)
+        except (*DATABASE_UNAVAILABLE, asyncpg.PostgresError) as exc:
+            if not self._polling_only:
+                log.warning("cannot listen for new events (%s); polling", type(exc).__name__)
+            if self._listener is not None:
+                self._listener.terminate()
+            self._listener, self._polling_only = None, True
+            return
+        if self._polling_only:
+            log.info("listening for new events again")
+        self._polling_only = False
+        self._wake_all()  # events appended while nobody listened
+
+    async def _head_moved(self) -> bool:
+        try:
+            async with self._pool.acquire() as conn:
+                head = await event_store.head(conn)
+        except DATABASE_UNAVAILABLE:
+            return False
+        moved, self._head = head != self._head, head
+        return moved
+
+    def end_streams(self) -> None:
+        """Let every stream finish its response (the process is stopping)."""
+        self.stopping = True
+        self._wake_all()
+
+    async def close(self) -> None:
+        self.end_streams()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._listener is not None:
+            await self._listener.close()
+
+
+def end_streams_on_stop(hub: EventHub) -> Callable[[], None]:
+    """On SIGINT/SIGTERM, end every event stream, then run the server's own handler.
+
+    Uvicorn waits for open responses before it stops, and a stream never ends by itself;
+    ended on the signal, streams close cleanly and their clients resume elsewhere with
+    Last-Event-ID. Returns a function that puts the previous handlers back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # signals reach only the main thread (in-process test clients)
+    loop = asyncio.get_running_loop()
+    previous = {
+        sig: signal.getsignal(sig) or signal.SIG_DFL for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+
+    def on_stop(signum: int, frame: FrameType | None) -> None:
+        loop.call_soon_threadsafe(hub.end_streams)
+        handler = previous[signal.Signals(signum)]
+        if callable(handler):
+            handler(signum, frame)
+        else:  # SIG_DFL or SIG_IGN: behave as if this hook were not there
+            signal.signal(signum, handler)
+            signal.raise_signal(signum)
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    for sig in previous:
+        signal.signal(sig, on_stop)
+    return restore

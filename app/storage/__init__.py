@@ -1,0 +1,1 @@
+"""Storage: the event store, the read table's queries and idempotency records. No HTTP here."""

@@ -1,0 +1,116 @@
+"""The event store: append to a stream with an expected version, read a stream, read the feed."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from app.storage.idempotency_keys import IdempotencyRecord, KeyAlreadyUsed, is_key_used
+from events.state import Task
+from events.types import SCHEMA_VERSIONS, AnyTaskEvent, RecordedEvent, event_data
+from events.upcast import upcast
+from sql import queries
+
+_SQL = queries("store")
+
+
+class VersionConflict(Exception):
+    """Another writer appended to the stream since its state was read."""
+
+
+_NO_RECORD = (None,) * 6
+
+
+async def append(
+    conn: asyncpg.Connection,
+    *,
+    state: Task,
+    expected_version: int,
+    events: Sequence[AnyTaskEvent],
+    metadata: dict[str, Any],
+    recorded_at: datetime,
+    record: IdempotencyRecord | None = None,
+) -> int:
+    """Append events after expected_version and write the stream's new read row, atomically,
+    with the idempotency record of the command if it has one.
+
+    `state` is the task after the events (deleted or not), as the projector folded it.
+    Returns the position of the last event appended.
+    """
+    types = [type(e).__name__ for e in events]
+    try:
+        position: int = await conn.fetchval(
+            _SQL["append"],
+            state.user_id,
+            state.id,
+            expected_version,
+            types,
+            [event_data(e) for e in events],
+            [{**metadata, "schema_version": SCHEMA_VERSIONS[t]} for t in types],
+            recorded_at,
+            state.title,
+            state.description,
+            state.completed,
+            state.created_at,
+            state.deleted,
+            *(record.params() if record else _NO_RECORD),
+        )
+    except asyncpg.UniqueViolationError as exc:
+        if is_key_used(exc):
+            raise KeyAlreadyUsed() from exc
+        raise VersionConflict(str(state.id)) from exc
+    except asyncpg.SerializationError as exc:
+        raise VersionConflict(str(state.id)) from exc
+    return position
+
+
+def _recorded(row: asyncpg.Record) -> RecordedEvent:
+    return RecordedEvent(
+        position=row["position"],
+        stream_id=row["stream_id"],
+        version=row["version"],
+        user_id=row["user_id"],
+        event=upcast(row["type"], row["data"], row["metadata"]),
+        metadata=row["metadata"],
+        recorded_at=row["recorded_at"],
+    )
+
+
+async def read_stream(
+    conn: asyncpg.Connection, user_id: str, stream_id: UUID
+) -> list[RecordedEvent]:
+    """Every event of one task's stream, in version order (empty if the user has no such stream)."""
+    return [_recorded(r) for r in await conn.fetch(_SQL["read_stream"], user_id, stream_id)]
+
+
+async def read_feed(
+    conn: asyncpg.Connection,
+    *,
+    after: int,
+    limit: int,
+    user_id: str | None = None,
+    type_name: str | None = None,
+) -> list[RecordedEvent]:
+    """Events after a position, in log order: every user's or one user's, of any type or one.
+
+    Appends take a global lock held to commit, so positions become visible in order and
+    `after` (the last position a reader saw) never skips an event committed later.
+    """
+    # One query per filter combination, so each keeps a plan that uses its index.
+    if user_id is None and type_name is None:
+        rows = await conn.fetch(_SQL["read_all"], after, limit)
+    elif user_id is None:
+        rows = await conn.fetch(_SQL["read_all_of_type"], after, type_name, limit)
+    elif type_name is None:
+        rows = await conn.fetch(_SQL["read_user"], user_id, after, limit)
+    else:
+        rows = await conn.fetch(_SQL["read_user_of_type"], user_id, after, type_name, limit)
+    return [_recorded(r) for r in rows]
+
+
+async def head(conn: asyncpg.Connection) -> int:
+    """The newest position in the log (0 when it is empty)."""
+    position: int = await conn.fetchval(_SQL["head"])
+    return position
