@@ -1,0 +1,1 @@
+"""Everything that knows HTTP: controllers, guards, schemas, problems, the OpenAPI document."""
