@@ -77,7 +77,7 @@ async def build(url: str, events: int) -> None:
         for lo in range(have, events, BATCH):
             hi = min(lo + BATCH, events)
             async with conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock(1952539499)")
+                await conn.execute("SELECT pg_advisory_xact_lock(tasks_lock_key('append'))")
                 await conn.execute(INSERT, lo, hi)
             print(f"{hi:,} events", file=sys.stderr)
         await conn.execute("VACUUM ANALYZE events")

@@ -1,21 +1,103 @@
-"""Plain SQL files: numbered migrations in this folder and named queries under queries/.
+"""Plain SQL files, and the order `tasks migrate` (app/runtime/migrate.py) applies them in.
 
-Queries are written as in aiosql: a `-- name: NAME` line opens each one.
+1. migrations/NNNN_*.sql: schema changes (tables, indexes, triggers' attachment), in number
+   order, each once, recorded in schema_migrations.
+2. functions/*.sql, then views/*.sql: one definition per file, in name order, each applied
+   again whenever its text changed since it was last applied (recorded in schema_definitions).
+
+A file names what must exist before it with `-- needs: functions/NAME.sql` lines (a
+migration that attaches a trigger needs the trigger's function; a view over a view needs
+that view): those definitions are applied just before it. Every file is safe to rerun.
+A migration rewritten on purpose, with the same end schema, says so with a
+`-- replaces: SHA256` line naming the text it replaces, so its change is not reported.
+
+queries/*.sql hold named queries, as in aiosql: a `-- name: NAME` line opens each one.
 """
 
+import hashlib
 import re
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 SQL_DIR = Path(__file__).parent
 _MIGRATION = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_DEFINITION_KINDS = ("functions", "views")
 _NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
+_NEEDS = re.compile(r"^--\s*needs:\s*(\S+)\s*$", re.MULTILINE)
+_REPLACES = re.compile(r"^--\s*replaces:\s*([0-9a-f]{64})\s*$", re.MULTILINE)
 
 
-def migrations() -> list[tuple[str, str]]:
-    """(file name, SQL) of every migration, in the order they apply."""
-    files = sorted(p for p in SQL_DIR.iterdir() if _MIGRATION.match(p.name))
-    return [(p.name, p.read_text(encoding="utf-8")) for p in files]
+class SqlFile(NamedTuple):
+    name: str  # a migration's file name, or a definition's path: functions/erase_user.sql
+    text: str
+    checksum: str  # sha256 of the text
+    needs: tuple[str, ...]  # definitions to apply first
+    replaces: frozenset[str]  # checksums of earlier texts this one stands for
+
+
+def checksum(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _read(path: Path, name: str) -> SqlFile:
+    text = path.read_text(encoding="utf-8")
+    return SqlFile(
+        name,
+        text,
+        checksum(text),
+        tuple(_NEEDS.findall(text)),
+        frozenset(_REPLACES.findall(text)),
+    )
+
+
+@cache
+def migrations() -> tuple[SqlFile, ...]:
+    """Every migration, in the order they apply."""
+    files = sorted(p for p in (SQL_DIR / "migrations").iterdir() if _MIGRATION.match(p.name))
+    return tuple(_read(p, p.name) for p in files)
+
+
+@cache
+def _definitions() -> dict[str, SqlFile]:
+    found = {}
+    for kind in _DEFINITION_KINDS:
+        for path in sorted((SQL_DIR / kind).glob("*.sql")):
+            name = f"{kind}/{path.name}"
+            found[name] = _read(path, name)
+    return found
+
+
+def definitions() -> tuple[SqlFile, ...]:
+    """Every function, then every view, each after the definitions it needs."""
+    return needed_first(_definitions())
+
+
+def needed_first(names: Iterable[str]) -> tuple[SqlFile, ...]:
+    """The named definitions (an iterable of names), each preceded by what it needs."""
+    known = _definitions()
+    ordered: dict[str, SqlFile] = {}
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in path:
+            raise ValueError(f"definitions need each other: {' -> '.join((*path, name))}")
+        if name in ordered:
+            return
+        if name not in known:
+            raise ValueError(f"{path[-1] if path else 'a file'} needs {name}, which is not in sql/")
+        for needed in known[name].needs:
+            visit(needed, (*path, name))
+        ordered[name] = known[name]
+
+    for name in names:
+        visit(name, ())
+    return tuple(ordered.values())
+
+
+def definition_text(name: str) -> str:
+    """The text of one definition, e.g. definition_text("functions/tasks_lock_key")."""
+    return _definitions()[f"{name}.sql"].text
 
 
 @cache

@@ -72,7 +72,15 @@ def migrate(_: argparse.Namespace, settings: Settings) -> int:
 
     with database_url(settings) as url:
         applied = asyncio.run(migrate_url(url))
-    print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+    migrations = [name for name in applied if "/" not in name]
+    print(
+        f"applied {len(migrations)} migration(s)"
+        + (f": {', '.join(migrations)}" if migrations else "")
+    )
+    if definitions := [name for name in applied if "/" in name]:
+        print(
+            f"applied {len(definitions)} function and view definition(s): {', '.join(definitions)}"
+        )
     return 0
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from app.runtime.db import DATABASE_UNAVAILABLE
-from app.runtime.locks import LEADER_LOCK
+from app.runtime.locks import lock_key
 
 log = logging.getLogger("tasks.leader")
 
@@ -64,7 +64,7 @@ class Leader:
         )
         try:
             # Polling: PostgreSQL has no way to wait for a lock without blocking a connection.
-            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK):  # noqa: ASYNC110
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key("leader")):  # noqa: ASYNC110
                 await asyncio.sleep(self._retry)
             self.is_leader = True
             log.info("process %d is now the leader", os.getpid())

@@ -1,11 +1,16 @@
-"""Every PostgreSQL advisory lock key this service takes, in one place."""
+"""The advisory lock keys, as sql/functions/tasks_lock_key.sql defines them (the one place
+they are written): `tasks migrate` needs its key before that function exists."""
 
-# The one lock every append takes, held to commit, so positions become visible in order
-# (0x7461736b, "task"). Erasure and the rebuild's swap take it too.
-APPEND_LOCK = 1952539499
-# Serialises migration runs of several processes starting at once.
-MIGRATE_LOCK = 1952539500
-# One rebuild at a time (exclusive), verifies beside each other but not during one (shared).
-REBUILD_LOCK = 1952539501
-# Held by the process that runs the once-per-deployment jobs.
-LEADER_LOCK = 1952539502
+import re
+from functools import cache
+
+import sql
+
+_KEY = re.compile(r"WHEN '([a-z]+)' THEN RETURN (\d+);")
+
+
+@cache
+def lock_key(name: str) -> int:
+    """The key tasks_lock_key(name) returns in SQL."""
+    keys = {k: int(v) for k, v in _KEY.findall(sql.definition_text("functions/tasks_lock_key"))}
+    return keys[name]

@@ -68,7 +68,7 @@ SELECT t.user_id, t.stream_id, t.changes + 2, 'TaskDeleted', '{}'::jsonb, t.born
  WHERE t.deleted;
 
 -- The log, in time order, under the append lock every writer of events takes.
-SELECT pg_advisory_xact_lock(1952539499);
+SELECT pg_advisory_xact_lock(tasks_lock_key('append'));
 
 INSERT INTO events (user_id, stream_id, version, type, data, metadata, recorded_at)
 SELECT user_id, stream_id, version, type, data,

@@ -1,10 +1,10 @@
 -- name: try_lock
--- One rebuild at a time, and none while `tasks verify` runs: a session lock (0x7461736d)
--- held for the whole run.
-SELECT pg_try_advisory_lock(1952539501)
+-- One rebuild at a time, and none while `tasks verify` runs: a session lock held for the
+-- whole run.
+SELECT pg_try_advisory_lock(tasks_lock_key('rebuild'))
 
 -- name: unlock
-SELECT pg_advisory_unlock(1952539501)
+SELECT pg_advisory_unlock(tasks_lock_key('rebuild'))
 
 -- name: fresh_exists
 SELECT to_regclass('tasks_rebuild') IS NOT NULL
@@ -99,7 +99,7 @@ SELECT regexp_replace(pg_get_indexdef(indexrelid), '^CREATE (UNIQUE )?INDEX \S+ 
 -- A bounded wait: queries queue behind a waiting table lock, so give up and retry.
 SET LOCAL lock_timeout = '2s';
 LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE;
-SELECT pg_advisory_xact_lock(1952539499);
+SELECT pg_advisory_xact_lock(tasks_lock_key('append'));
 
 -- name: swap
 DROP TABLE tasks;

@@ -1,10 +1,10 @@
 -- name: try_lock
 -- Shared with other checks, exclusive of a rebuild: its swap renames the table under a
--- snapshot that would not see the new table's rows (the rebuild's lock, 0x7461736d).
-SELECT pg_try_advisory_lock_shared(1952539501)
+-- snapshot that would not see the new table's rows (the rebuild's lock).
+SELECT pg_try_advisory_lock_shared(tasks_lock_key('rebuild'))
 
 -- name: unlock
-SELECT pg_advisory_unlock_shared(1952539501)
+SELECT pg_advisory_unlock_shared(tasks_lock_key('rebuild'))
 
 -- name: create_folded
 -- The fold of the log, for comparing with the read table; gone at the end of the check.

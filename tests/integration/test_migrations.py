@@ -28,7 +28,7 @@ async def test_tasks_migrate_applies_every_migration_once_and_can_rerun(
 ) -> None:
     first = run_cli(fresh_database, "migrate")
     assert first.returncode == 0, first.stderr
-    names = [name for name, _ in sql.migrations()]
+    names = [file.name for file in sql.migrations()]
     assert f"applied {len(names)} migration(s)" in first.stdout
     again = run_cli(fresh_database, "migrate")
     assert (again.returncode, again.stdout.strip()) == (0, "applied 0 migration(s)")
@@ -74,11 +74,11 @@ async def test_every_migration_can_run_again_on_a_database_in_use(
         assert created.status_code == 201
     conn = await asyncpg.connect(fresh_database)
     try:
-        for name, text in sql.migrations():
+        for file in (*sql.migrations(), *sql.definitions()):
             try:
-                await conn.execute(text)
+                await conn.execute(file.text)
             except asyncpg.PostgresError as exc:
-                raise AssertionError(f"{name} cannot run twice: {exc}") from exc
+                raise AssertionError(f"{file.name} cannot run twice: {exc}") from exc
         assert await conn.fetchval("SELECT count(*) FROM events") == 1
         assert await conn.fetchval("SELECT title FROM tasks") == "kept"
     finally:

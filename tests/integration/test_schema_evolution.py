@@ -35,7 +35,7 @@ async def write_raw(conn: asyncpg.Connection, user: str, rows: list[tuple]) -> A
     """Insert rows as an old deployment would have, in the caller's transaction; the append
     lock keeps the feed gap-free."""
     stream_id = uuid4()
-    await conn.execute("SELECT pg_advisory_xact_lock(1952539499)")
+    await conn.execute("SELECT pg_advisory_xact_lock(tasks_lock_key('append'))")
     for version, type_name, data, schema_version in rows:
         await conn.execute(
             "INSERT INTO events (user_id, stream_id, version, type, data, metadata,"

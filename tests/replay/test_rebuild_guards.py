@@ -11,7 +11,9 @@ from tests.replay.conftest import fill_log, read_table, rebuild_now, verify_now
 async def test_a_second_rebuild_and_a_verify_are_refused_while_one_runs(scratch_url: str) -> None:
     other = await asyncpg.connect(scratch_url)
     try:
-        await other.execute("SELECT pg_advisory_lock(1952539501)")  # as a running rebuild holds
+        await other.execute(
+            "SELECT pg_advisory_lock(tasks_lock_key('rebuild'))"
+        )  # as a running rebuild holds
         with pytest.raises(RebuildError, match="another rebuild, or a verify, is running"):
             await rebuild_now(scratch_url)
         with pytest.raises(VerifyError, match="a rebuild is running"):
@@ -25,7 +27,9 @@ async def test_a_rebuild_is_refused_while_a_verify_runs_but_verifies_run_side_by
 ) -> None:
     other = await asyncpg.connect(scratch_url)
     try:
-        await other.execute("SELECT pg_advisory_lock_shared(1952539501)")  # as a verify holds
+        await other.execute(
+            "SELECT pg_advisory_lock_shared(tasks_lock_key('rebuild'))"
+        )  # as a verify holds
         with pytest.raises(RebuildError, match="is running"):
             await rebuild_now(scratch_url)
         assert (await verify_now(scratch_url)).differences == []

@@ -1,0 +1,94 @@
+-- Append a command's events to a task's stream and write the task's read row,
+-- in the one statement (and so the one transaction) the caller runs.
+--
+-- The row values are computed in Python by the fold (events/evolve.py, called by
+-- app/service.py); this function only persists them, so "what an event does to a
+-- task" has one definition, shared with rebuild (projections/).
+--
+-- Order matters:
+-- 1. The read row is written first, guarded by the expected version. That takes
+--    the row lock, so a concurrent command on the same task waits here and then
+--    fails with serialization_failure (40001) instead of overwriting; the
+--    caller reloads and decides again.
+-- 2. Then the command's idempotency record, if it has one (remember_idempotency_key):
+--    after the row lock, so every path takes the row lock before the key (no deadlock
+--    with a writer that holds the row lock), and before the global append lock, so
+--    waiting on a key never holds up other users' appends. The key parameters are
+--    trailing, with defaults, so a caller without a key leaves them out.
+-- 3. Then the global append lock, held until commit. Positions are taken after
+--    it, so they become visible in commit order: a feed reader that pages by
+--    position can never see position N+1 before N is committed. The lock is
+--    held only inside this statement and its commit (no client round trip),
+--    so it costs one WAL flush per append at most.
+CREATE OR REPLACE FUNCTION append_task_events(
+    p_user_id          text,
+    p_stream_id        uuid,
+    p_expected_version integer,
+    p_types            text[],
+    p_data             jsonb[],
+    p_metadata         jsonb[],
+    p_recorded_at      timestamptz,
+    p_title            text,
+    p_description      text,
+    p_completed        boolean,
+    p_created_at       timestamptz,
+    p_deleted          boolean,
+    p_key              text             DEFAULT NULL,
+    p_request_hash     bytea            DEFAULT NULL,
+    p_status           integer          DEFAULT NULL,
+    p_headers          jsonb            DEFAULT NULL,
+    p_body             bytea            DEFAULT NULL,
+    p_key_ttl_seconds  double precision DEFAULT NULL
+) RETURNS bigint
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    new_version integer := p_expected_version + cardinality(p_types);
+    last_position bigint;
+BEGIN
+    IF p_expected_version = 0 THEN
+        INSERT INTO tasks (user_id, id, title, description, completed, created_at, updated_at, version)
+        VALUES (p_user_id, p_stream_id, p_title, p_description, p_completed, p_created_at,
+                p_recorded_at, new_version);
+    ELSIF p_deleted THEN
+        DELETE FROM tasks
+         WHERE user_id = p_user_id
+           AND id = p_stream_id
+           AND version = p_expected_version;
+    ELSE
+        UPDATE tasks
+           SET title = p_title,
+               description = p_description,
+               completed = p_completed,
+               updated_at = p_recorded_at,
+               version = new_version
+         WHERE user_id = p_user_id
+           AND id = p_stream_id
+           AND version = p_expected_version;
+    END IF;
+    IF p_expected_version > 0 AND NOT FOUND THEN
+        RAISE EXCEPTION 'task % is no longer at version %', p_stream_id, p_expected_version
+            USING ERRCODE = 'serialization_failure';
+    END IF;
+
+    IF p_key IS NOT NULL THEN
+        PERFORM remember_idempotency_key(p_user_id, p_key, p_request_hash, p_status, p_headers,
+                                         p_body, p_key_ttl_seconds);
+    END IF;
+
+    -- The one lock every append takes; see 3. above.
+    PERFORM pg_advisory_xact_lock(tasks_lock_key('append'));
+
+    WITH appended AS (
+        INSERT INTO events (user_id, stream_id, version, type, data, metadata, recorded_at)
+        SELECT p_user_id, p_stream_id, p_expected_version + e.n, e.type, e.data, e.metadata,
+               p_recorded_at
+          FROM unnest(p_types, p_data, p_metadata) WITH ORDINALITY AS e(type, data, metadata, n)
+        RETURNING position
+    )
+    SELECT max(position)
+      INTO last_position
+      FROM appended;
+    RETURN last_position;
+END
+$$;
