@@ -2,25 +2,28 @@
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
-from uuid import UUID
+
+from msgspec import structs
 
 from events.state import Task
 from events.types import AnyTaskEvent, RecordedEvent
 from events.upcast import json_decoder
 
-# The columns of a read-table row, in the order replay writes them.
-COLUMNS = (
-    "user_id",
-    "id",
-    "title",
-    "description",
-    "completed",
-    "created_at",
-    "updated_at",
-    "version",
+# The read table's columns are the Task's fields, named alike, in the Task's order (which is
+# also the API's key order), but `deleted`: a deleted task has no row. Derived, not written
+# out: a field added to Task (and to the table, by a migration) is a column everywhere here.
+_NOT_STORED = ("deleted",)
+COLUMNS: tuple[str, ...] = tuple(f for f in Task.__struct_fields__ if f not in _NOT_STORED)
+# The table's key; every other column is a field verify compares.
+KEY = ("user_id", "id")
+FIELDS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in KEY)
+# Columns holding a time, which the API writes as RFC 3339.
+TIMES: tuple[str, ...] = tuple(
+    f.name for f in structs.fields(Task) if f.type is datetime and f.name in COLUMNS
 )
-Row = tuple[str, UUID, str, str | None, bool, datetime, datetime, int]
+Row = tuple[Any, ...]  # a task's values, in COLUMNS order
 
 
 class _Decoding:
@@ -54,28 +57,15 @@ class _Decoding:
 recorded = _Decoding().recorded
 
 
+_values = attrgetter(*COLUMNS)
+
+
 def task_row(task: Task) -> Row:
-    return (
-        task.user_id,
-        task.id,
-        task.title,
-        task.description,
-        task.completed,
-        task.created_at,
-        task.updated_at,
-        task.version,
-    )
+    """The task as a row of the read table, in COLUMNS order."""
+    row: Row = _values(task)
+    return row
 
 
 def task_from_row(row: Any) -> Task:
-    """A read-table row as task state."""
-    return Task(
-        id=row["id"],
-        user_id=row["user_id"],
-        title=row["title"],
-        description=row["description"],
-        completed=row["completed"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        version=row["version"],
-    )
+    """A read-table row (anything indexed by column name) as task state."""
+    return Task(**{column: row[column] for column in COLUMNS})

@@ -10,11 +10,10 @@ import re
 from typing import Any, NamedTuple
 
 from projections.replay import Folded, Progress, fold_log, log_snapshot
-from projections.rows import COLUMNS
+from projections.rows import COLUMNS, FIELDS
 from sql import queries
 
 _SQL = queries("verify")
-FIELDS = ("title", "description", "completed", "created_at", "updated_at", "version")
 _SNAPSHOT_ID = re.compile(r"^[0-9A-F]+-[0-9A-F]+(-[0-9A-F]+)?$")
 
 
@@ -76,17 +75,14 @@ async def _verify(
 
 
 def _difference(row: Any) -> Difference:
+    folded, stored = row["folded"], row["stored"]  # whole rows, None on the side it is not in
     if not row["in_table"]:
-        kind, fields = "missing", {f: (row[f"log_{f}"], None) for f in FIELDS}
+        kind, fields = "missing", {f: (folded[f], None) for f in FIELDS}
     elif not row["in_log"]:
-        kind, fields = "extra", {f: (None, row[f"table_{f}"]) for f in FIELDS}
+        kind, fields = "extra", {f: (None, stored[f]) for f in FIELDS}
     else:
         kind = "differs"
-        fields = {
-            f: (row[f"log_{f}"], row[f"table_{f}"])
-            for f in FIELDS
-            if row[f"log_{f}"] != row[f"table_{f}"]
-        }
+        fields = {f: (folded[f], stored[f]) for f in FIELDS if folded[f] != stored[f]}
     return Difference(row["user_id"], row["id"], kind, fields)
 
 

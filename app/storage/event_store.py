@@ -44,17 +44,12 @@ async def append(
         position: int = await conn.fetchval(
             _SQL["append"],
             state.user_id,
-            state.id,
+            state,  # the whole task, as JSON: the read row and whether it is deleted
             expected_version,
             types,
             [event_data(e) for e in events],
             [{**metadata, "schema_version": SCHEMA_VERSIONS[t]} for t in types],
             recorded_at,
-            state.title,
-            state.description,
-            state.completed,
-            state.created_at,
-            state.deleted,
             *(record.params() if record else _NO_RECORD),
         )
     except asyncpg.UniqueViolationError as exc:

@@ -4,16 +4,24 @@ Rows are written by the append function (inline, in the command's statement) and
 """
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from events.state import Task
-from projections.rows import task_from_row
+from projections.rows import COLUMNS, TIMES, task_from_row
 from sql import queries
 
 _SQL = queries("tasks")
+
+
+@cache
+def _list_json() -> str:
+    """The list_json query, its select list made from the read table's columns."""
+    columns = (f"rfc3339(t.{c}) AS {c}" if c in TIMES else f"t.{c}" for c in COLUMNS)
+    return _SQL["list_json"].replace("{task_json}", ", ".join(columns))
 
 
 async def get_task(
@@ -36,6 +44,6 @@ async def list_json(
     created_at and id (the keyset) and body, the task as the API's JSON."""
     created_at, task_id = after if after else (None, None)
     rows: list[asyncpg.Record] = await conn.fetch(
-        _SQL["list_json"], user_id, completed, created_at, task_id, limit
+        _list_json(), user_id, completed, created_at, task_id, limit
     )
     return rows

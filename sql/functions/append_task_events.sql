@@ -1,9 +1,13 @@
 -- Append a command's events to a task's stream and write the task's read row,
 -- in the one statement (and so the one transaction) the caller runs.
 --
--- The row values are computed in Python by the fold (events/evolve.py, called by
--- app/service.py); this function only persists them, so "what an event does to a
--- task" has one definition, shared with rebuild (projections/).
+-- p_task is the task as the command leaves it, folded in Python (events/evolve.py,
+-- called by app/service.py) and sent whole as JSON: its fields are the read table's
+-- columns, and `deleted`. This function only persists it, so "what an event does to a
+-- task" has one definition, shared with rebuild (projections/). A new column needs an
+-- edit here only if commands change it (the UPDATE below); the INSERT takes every column.
+-- p_user_id comes first and apart, as the distribution argument under Citus
+-- (docs/scaling.md).
 --
 -- Order matters:
 -- 1. The read row is written first, guarded by the expected version. That takes
@@ -22,17 +26,12 @@
 --    so it costs one WAL flush per append at most.
 CREATE OR REPLACE FUNCTION append_task_events(
     p_user_id          text,
-    p_stream_id        uuid,
+    p_task             jsonb,
     p_expected_version integer,
     p_types            text[],
     p_data             jsonb[],
     p_metadata         jsonb[],
     p_recorded_at      timestamptz,
-    p_title            text,
-    p_description      text,
-    p_completed        boolean,
-    p_created_at       timestamptz,
-    p_deleted          boolean,
     p_key              text             DEFAULT NULL,
     p_request_hash     bytea            DEFAULT NULL,
     p_status           integer          DEFAULT NULL,
@@ -43,31 +42,32 @@ CREATE OR REPLACE FUNCTION append_task_events(
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    new_version integer := p_expected_version + cardinality(p_types);
+    task_id uuid := (p_task ->> 'id')::uuid;
     last_position bigint;
 BEGIN
     IF p_expected_version = 0 THEN
-        INSERT INTO tasks (user_id, id, title, description, completed, created_at, updated_at, version)
-        VALUES (p_user_id, p_stream_id, p_title, p_description, p_completed, p_created_at,
-                p_recorded_at, new_version);
-    ELSIF p_deleted THEN
+        INSERT INTO tasks
+        SELECT *
+          FROM jsonb_populate_record(NULL::tasks, p_task);
+    ELSIF (p_task ->> 'deleted')::boolean THEN
         DELETE FROM tasks
          WHERE user_id = p_user_id
-           AND id = p_stream_id
+           AND id = task_id
            AND version = p_expected_version;
     ELSE
-        UPDATE tasks
-           SET title = p_title,
-               description = p_description,
-               completed = p_completed,
-               updated_at = p_recorded_at,
-               version = new_version
-         WHERE user_id = p_user_id
-           AND id = p_stream_id
-           AND version = p_expected_version;
+        UPDATE tasks AS t
+           SET title = r.title,
+               description = r.description,
+               completed = r.completed,
+               updated_at = r.updated_at,
+               version = r.version
+          FROM jsonb_populate_record(NULL::tasks, p_task) AS r
+         WHERE t.user_id = p_user_id
+           AND t.id = task_id
+           AND t.version = p_expected_version;
     END IF;
     IF p_expected_version > 0 AND NOT FOUND THEN
-        RAISE EXCEPTION 'task % is no longer at version %', p_stream_id, p_expected_version
+        RAISE EXCEPTION 'task % is no longer at version %', task_id, p_expected_version
             USING ERRCODE = 'serialization_failure';
     END IF;
 
@@ -81,7 +81,7 @@ BEGIN
 
     WITH appended AS (
         INSERT INTO events (user_id, stream_id, version, type, data, metadata, recorded_at)
-        SELECT p_user_id, p_stream_id, p_expected_version + e.n, e.type, e.data, e.metadata,
+        SELECT p_user_id, task_id, p_expected_version + e.n, e.type, e.data, e.metadata,
                p_recorded_at
           FROM unnest(p_types, p_data, p_metadata) WITH ORDINALITY AS e(type, data, metadata, n)
         RETURNING position

@@ -36,7 +36,7 @@ SELECT '{"position":' || position
        || ',"type":' || to_json(type)
        || ',"data":' || data
        || ',"metadata":' || metadata
-       || ',"recorded_at":"' || to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+       || ',"recorded_at":"' || rfc3339(recorded_at)
        || '"}'
   FROM export_selection
  ORDER BY position

@@ -63,7 +63,7 @@ UPDATE rebuild_checkpoints
  WHERE name = 'tasks'
 
 -- name: fresh_rows
-SELECT id, user_id, title, description, completed, created_at, updated_at, version
+SELECT *
   FROM tasks_rebuild
  WHERE (user_id, id) IN (SELECT * FROM unnest($1::text[], $2::uuid[]))
 

@@ -1,6 +1,5 @@
 -- name: append
-SELECT append_task_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-                          $13, $14, $15, $16, $17, $18)
+SELECT append_task_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 
 -- name: read_stream
 SELECT position, stream_id, version, user_id, type, data, metadata, recorded_at

@@ -1,27 +1,26 @@
 -- name: get
-SELECT id, user_id, title, description, completed, created_at, updated_at, version
+SELECT *
   FROM tasks
  WHERE user_id = $1
    AND id = $2
 
 -- name: get_for_update
-SELECT id, user_id, title, description, completed, created_at, updated_at, version
+SELECT *
   FROM tasks
  WHERE user_id = $1
    AND id = $2
    FOR UPDATE
 
 -- name: list_json
--- The page of `list`, each task already the API's JSON (the keys of TaskOut in its order,
--- times as RFC 3339 UTC with six digits of microseconds), so the service passes the text on
--- instead of decoding rows and encoding them again.
+-- A page of a user's tasks, newest first, each already the API's JSON, so the service
+-- passes the text on instead of decoding rows and encoding them again. {task_json} is the
+-- select list of one task's JSON, made from the read table's columns in the Task's order
+-- (app/storage/tasks.py): the keys of TaskOut in its order, times through rfc3339().
+-- Keyset paging: $3/$4 are the (created_at, id) of the last task of the previous page.
 SELECT t.created_at, t.id, row_to_json(j)::text AS body
   FROM tasks AS t
  CROSS JOIN LATERAL (
-       SELECT t.id, t.user_id, t.title, t.description, t.completed,
-              to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at,
-              to_char(t.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_at,
-              t.version
+       SELECT {task_json}
        ) AS j
  WHERE t.user_id = $1
    AND ($2::boolean IS NULL OR t.completed = $2)

@@ -126,3 +126,25 @@ async def test_the_list_shows_each_task_exactly_as_getting_it_does(
         assert list(task) == list(one.json())
     assert listed[-1]["created_at"] == "2026-01-01T00:00:00.000000Z"
     assert {t["title"] for t in listed} >= set(titles)
+
+
+async def test_the_list_is_byte_for_byte_the_tasks_as_a_single_get_encodes_them(
+    client: AsyncTestClient, pool: asyncpg.Pool
+) -> None:
+    """PostgreSQL writes the list's JSON, Python a single task's: the same bytes, keys in
+    TaskOut's order, times with six digits of microseconds even when they are zero."""
+    user = random_user()
+    titles = ['quote " and \\ backslash', "tab\tnew\nline", "café ünïcode ✓", "plain"]
+    at = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+    async with pool.acquire() as conn:
+        for n, title in enumerate(titles):
+            task = new_task(user, title, at.replace(second=n, microsecond=n * 7))
+            await create(conn, task)
+    ids = [t["id"] for t in (await client.get(f"/api/{user}/tasks")).json()]
+    toggled = await client.patch(f"/api/{user}/tasks/{ids[0]}/complete")
+    described = await client.put(f"/api/{user}/tasks/{ids[1]}", json={"description": "d"})
+    assert (toggled.status_code, described.status_code) == (200, 200)
+    singles = [(await client.get(f"/api/{user}/tasks/{i}")).content for i in ids]
+    listed = (await client.get(f"/api/{user}/tasks")).content
+    assert listed == b"[" + b",".join(singles) + b"]"
+    assert b'"created_at":"2026-01-01T12:00:00.000000Z"' in listed
