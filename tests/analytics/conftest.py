@@ -1,42 +1,15 @@
 """Fixtures for the analysts' features: a scratch database of our own, read-only roles."""
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
 
 from app.analytics.role import ensure_analyst_role
-from app.runtime.db import init_connection
 from app.runtime.migrate import migrate_url
-
-
-def on_database(url: str, name: str) -> str:
-    """The same server, another database."""
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def over_tcp(url: str) -> bool:
-    host = urlsplit(url).hostname
-    return bool(host) and not host.startswith("/")
-
-
-async def connect(url: str, **kwargs: Any) -> asyncpg.Connection:
-    """A connection with the app's jsonb codec."""
-    conn = await asyncpg.connect(url, **kwargs)
-    await init_connection(conn)
-    return conn
-
-
-async def drop_role(admin_url: str, role: str) -> None:
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'DROP OWNED BY "{role}"')  # our own generated name
-        await conn.execute(f'DROP ROLE "{role}"')
-    finally:
-        await conn.close()
+from tests.support.databases import AnalystFactory, drop_role, on_database
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +26,6 @@ async def scratch_url(database_url: str) -> AsyncIterator[str]:
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     finally:
         await admin.close()
-
-
-AnalystFactory = Callable[[str], Coroutine[Any, Any, tuple[str, str]]]
 
 
 @pytest.fixture
@@ -77,9 +47,3 @@ async def make_analyst() -> AsyncIterator[AnalystFactory]:
     yield make
     for url, role in made:
         await drop_role(url, role)
-
-
-async def connect_as(url: str, role: str, password: str) -> asyncpg.Connection:
-    """Log in as the role: with its password over TCP; the embedded server's unix socket
-    trusts local users, so no password there."""
-    return await connect(url, user=role, password=password if over_tcp(url) else None)

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from app.analytics.role import ensure_analyst_role, scram_sha256_verifier
-from tests.analytics.conftest import AnalystFactory, connect, connect_as, drop_role
+from tests.support.databases import AnalystFactory, connect, connect_as, drop_role
 
 READABLE = (
     "events",

@@ -7,9 +7,9 @@ import asyncpg
 import pytest
 
 from events.types import TaskCreated
-from tests.analytics.conftest import connect, drop_role
-from tests.analytics.seed import Writer
-from tests.random_refs import random_user
+from tests.support.databases import connect, drop_role
+from tests.support.random_refs import random_user
+from tests.support.seed import Writer
 
 
 async def seeded(pool: asyncpg.Pool) -> int:

@@ -10,8 +10,8 @@ import pytest
 
 from app.analytics.erasure import erase_user
 from events.types import AnyTaskEvent, TaskCreated, TaskDeleted, TaskToggled, TaskUpdated
-from tests.analytics.conftest import AnalystFactory, connect, connect_as
-from tests.analytics.seed import Writer
+from tests.support.databases import AnalystFactory, connect, connect_as
+from tests.support.seed import Writer
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "analytics.md"
 _HEADING_THEN_SQL = re.compile(

@@ -15,8 +15,8 @@ from app.storage import event_store
 from app.storage.tasks import get_task
 from events.evolve import fold
 from events.types import ERASED, RecordedEvent, TaskCreated, UserErased, event_data, user_stream_id
-from tests.conftest import LiveServer
-from tests.random_refs import random_user
+from tests.support.random_refs import random_user
+from tests.support.servers import LiveServer
 
 SECRETS = ("Divorce papers", "Call the lawyer", "Lawyer Jane, 555-0100", "Bank PIN 1234")
 

@@ -17,8 +17,8 @@ import pytest
 from app.analytics.export import Filters, export
 from app.storage import event_store
 from events.types import TaskCreated, TaskToggled, TaskUpdated, event_data
-from tests.analytics.seed import Writer
-from tests.random_refs import random_user
+from tests.support.random_refs import random_user
+from tests.support.seed import Writer
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 AWKWARD = 'Line one, "quoted"\nline two \\ back\tslash, ünïcode ✓'

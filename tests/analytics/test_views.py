@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from events.types import TaskCreated, TaskDeleted, TaskToggled, TaskUpdated
-from tests.analytics.seed import Writer
-from tests.random_refs import random_user
+from tests.support.random_refs import random_user
+from tests.support.seed import Writer
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -2,7 +2,6 @@
 
 import time
 
-import httpx
 import jwt
 import pytest
 from litestar import Litestar, get
@@ -14,38 +13,8 @@ from app.api.problems import exception_handlers
 from app.main import create_app
 from app.settings import Settings
 from app.tokens import AUDITOR, Authenticator, TokenRejected, authenticator
-from tests.conftest import LiveServer
-from tests.random_refs import random_user
-from tests.tokens import SECRET, bearer, expired, token
-
-OTHER_SECRET = "another-secret-that-is-long-enough-" + "o" * 10
-
-
-def bad_tokens(user: str) -> dict[str, dict[str, str]]:
-    """Authorization headers that must all get 401, by what is wrong with them."""
-    now = int(time.time())
-    return {
-        "missing": {},
-        "empty": {"Authorization": ""},
-        "not bearer": {"Authorization": f"Basic {token(user)}"},
-        "bearer without token": {"Authorization": "Bearer "},
-        "malformed": {"Authorization": "Bearer not.a.jwt"},
-        "huge": {"Authorization": "Bearer " + "a" * 5000},
-        "expired": {"Authorization": f"Bearer {expired(user)}"},
-        "wrongly signed": {"Authorization": f"Bearer {token(user, secret=OTHER_SECRET)}"},
-        "no exp": {"Authorization": "Bearer " + jwt.encode({"sub": user}, SECRET, "HS256")},
-        "alg none": {
-            "Authorization": "Bearer "
-            + jwt.encode({"sub": user, "exp": now + 60}, None, algorithm="none")
-        },
-        "sub not a string": {
-            "Authorization": "Bearer " + jwt.encode({"sub": 7, "exp": now + 60}, SECRET, "HS256")
-        },
-        "roles not a list": {
-            "Authorization": "Bearer "
-            + jwt.encode({"sub": user, "exp": now + 60, "roles": "auditor"}, SECRET, "HS256")
-        },
-    }
+from tests.support.random_refs import random_user
+from tests.support.tokens import OTHER_SECRET, SECRET, bad_tokens, bearer, token
 
 
 def assert_401(response) -> None:  # type: ignore[no-untyped-def]
@@ -124,20 +93,6 @@ async def test_while_rotating_tokens_of_the_previous_secret_still_work(settings:
             assert (await client.get(f"/api/{user}/tasks", headers=headers)).status_code == 200
         third = {"Authorization": f"Bearer {token(user, secret='t' * 40)}"}
         assert_401(await client.get(f"/api/{user}/tasks", headers=third))
-
-
-@pytest.mark.slow
-def test_with_auth_disabled_no_token_is_needed_and_the_service_says_so(migrated_url: str) -> None:
-    server = LiveServer(migrated_url, TASKS_AUTH_DISABLED="true")
-    user = random_user()
-    try:
-        server.wait_ready()
-        created = httpx.post(f"{server.url}/api/{user}/tasks", json={"title": "x"})
-        assert created.status_code == 201
-        assert httpx.get(f"{server.url}/ready").json()["authentication"] == "disabled"
-    finally:
-        server.stop()
-    assert "AUTHENTICATION IS DISABLED" in server.log_text()
 
 
 def auditor_app(settings: Settings) -> Litestar:

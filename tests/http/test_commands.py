@@ -6,7 +6,7 @@ import asyncpg
 from litestar.testing import AsyncTestClient
 
 from app.storage import event_store
-from tests.random_refs import random_user
+from tests.support.random_refs import random_user
 
 
 async def events_of(pool: asyncpg.Pool, user: str, task_id: str) -> list[tuple[str, dict]]:

@@ -3,8 +3,8 @@
 import asyncpg
 from litestar.testing import AsyncTestClient
 
-from tests.random_refs import random_user
-from tests.seed import append_one
+from tests.support.random_refs import random_user
+from tests.support.seed import append_one
 
 
 async def some_history(client: AsyncTestClient, user: str) -> list[dict]:

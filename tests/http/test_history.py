@@ -6,7 +6,7 @@ from uuid import uuid4
 
 from litestar.testing import AsyncTestClient
 
-from tests.random_refs import random_user
+from tests.support.random_refs import random_user
 
 
 async def a_task_with_a_past(client: AsyncTestClient, user: str) -> tuple[str, list[dict]]:

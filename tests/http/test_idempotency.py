@@ -3,7 +3,6 @@ request gets 422; keys are per user, expire, and two requests racing with one ke
 effect."""
 
 import asyncio
-import uuid
 
 import asyncpg
 import httpx
@@ -15,18 +14,9 @@ from app.runtime.db import create_pool
 from app.runtime.migrate import migrate_url
 from app.settings import Settings
 from app.storage.idempotency_keys import purge_expired
-from tests.conftest import LiveServer, signed_client
-from tests.random_refs import random_user
-
-
-def key() -> dict[str, str]:
-    return {"Idempotency-Key": f"k-{uuid.uuid4()}"}
-
-
-async def count(pool: asyncpg.Pool, table: str, user: str) -> int:
-    assert table in ("events", "tasks", "idempotency_keys")
-    async with pool.acquire() as conn:
-        return await conn.fetchval(f"SELECT count(*) FROM {table} WHERE user_id = $1", user)
+from tests.support.checks import count, key
+from tests.support.random_refs import random_user
+from tests.support.servers import signed_client
 
 
 def same_answer(first: httpx.Response, retry: httpx.Response) -> None:
@@ -166,23 +156,3 @@ async def test_the_service_purges_expired_keys_by_itself(
         assert await count(pool, "idempotency_keys", user) == 0
     finally:
         await pool.close()
-
-
-async def test_concurrent_requests_with_one_key_have_one_effect(
-    live_server: LiveServer, pool: asyncpg.Pool
-) -> None:
-    user, create_key = random_user(), key()
-    async with live_server.client(limits=httpx.Limits(max_connections=32)) as client:
-        creates = await asyncio.gather(
-            *(
-                client.post(f"/api/{user}/tasks", json={"title": "one"}, headers=create_key)
-                for _ in range(12)
-            )
-        )
-        assert {(r.status_code, r.content) for r in creates} == {(201, creates[0].content)}
-        url = f"/api/{user}/tasks/{creates[0].json()['id']}/complete"
-        toggle_key = key()
-        toggles = await asyncio.gather(*(client.patch(url, headers=toggle_key) for _ in range(12)))
-    assert {(r.status_code, r.content) for r in toggles} == {(200, toggles[0].content)}
-    assert toggles[0].json()["version"] == 2
-    assert await count(pool, "events", user) == 2

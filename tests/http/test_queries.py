@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 from litestar.testing import AsyncTestClient
 
-from tests.random_refs import random_user
-from tests.seed import create, new_task
+from tests.support.random_refs import random_user
+from tests.support.seed import create, new_task
 
 
 async def test_the_list_is_newest_first(client: AsyncTestClient) -> None:

@@ -13,10 +13,10 @@ from app.runtime.db import create_pool
 from app.runtime.hub import EventHub
 from app.settings import Settings
 from app.storage import event_store
-from tests.proxy import DatabaseProxy
-from tests.random_refs import random_user
-from tests.seed import append_one
-from tests.sse import TIMEOUT_SECONDS
+from tests.support.proxy import DatabaseProxy
+from tests.support.random_refs import random_user
+from tests.support.seed import append_one
+from tests.support.sse import TIMEOUT_SECONDS
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nowhere"
 

@@ -6,8 +6,8 @@ import pytest
 from app.storage import event_store
 from app.storage.idempotency_keys import IdempotencyRecord, KeyAlreadyUsed
 from events.types import TaskCreated
-from tests.random_refs import random_user
-from tests.seed import new_task
+from tests.support.random_refs import random_user
+from tests.support.seed import new_task
 
 
 def record(key: str, body: bytes = b"{}") -> IdempotencyRecord:

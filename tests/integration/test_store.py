@@ -7,8 +7,8 @@ from msgspec import structs
 from app.storage import event_store
 from app.storage.tasks import get_task
 from events.types import TaskCreated, TaskToggled, TaskUpdated
-from tests.random_refs import random_user
-from tests.seed import new_task
+from tests.support.random_refs import random_user
+from tests.support.seed import new_task
 
 
 async def test_appended_events_are_read_back_in_version_order_with_their_envelope(

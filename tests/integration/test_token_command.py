@@ -10,7 +10,7 @@ import jwt
 
 from app.settings import Settings
 from app.tokens import AUDITOR, authenticator, data_folder_secret
-from tests.tokens import SECRET
+from tests.support.tokens import SECRET
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

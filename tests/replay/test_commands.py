@@ -9,7 +9,8 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from tests.replay.conftest import on_database, tasks_cli
+from tests.support.databases import on_database
+from tests.support.replay import tasks_cli
 
 
 async def test_a_database_behind_on_migrations_is_refused_with_a_message(

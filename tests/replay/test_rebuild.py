@@ -10,8 +10,8 @@ from app.storage import event_store
 from app.storage.tasks import get_task
 from events.state import Task
 from events.types import TaskToggled
-from tests.replay.conftest import fill_log, read_table, rebuild_now, verify_now
-from tests.seed import create, new_task
+from tests.support.replay import fill_log, read_table, rebuild_now, verify_now
+from tests.support.seed import create, new_task
 
 SCHEMA = """
 SELECT c.relname, pg_get_indexdef(i.indexrelid), coalesce(k.conname, '')

@@ -6,7 +6,7 @@ import asyncpg
 from app.analytics.erasure import erase_user
 from app.runtime.db import init_connection
 from events.types import ERASED
-from tests.replay.conftest import fill_log, read_table, rebuild_now, verify_now
+from tests.support.replay import fill_log, read_table, rebuild_now, verify_now
 
 
 async def test_an_erased_log_rebuilds_to_the_erased_read_table_and_verifies(

@@ -5,7 +5,7 @@ import pytest
 
 from projections.rebuild import RebuildError
 from projections.verify import VerifyError
-from tests.replay.conftest import fill_log, read_table, rebuild_now, verify_now
+from tests.support.replay import fill_log, read_table, rebuild_now, verify_now
 
 
 async def test_a_second_rebuild_and_a_verify_are_refused_while_one_runs(scratch_url: str) -> None:

@@ -7,9 +7,9 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import LiveServer
-from tests.random_refs import random_user
-from tests.replay.conftest import fill_log, read_table, rebuild_now, verify_now
+from tests.support.random_refs import random_user
+from tests.support.replay import fill_log, read_table, rebuild_now, verify_now
+from tests.support.servers import LiveServer
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ from app.service import execute
 from app.settings import Settings
 from events.commands import CreateTask, DeleteTask, ToggleTask, UpdateTask
 from projections.rebuild import Rebuilt
-from tests.replay.conftest import (
+from tests.support.replay import (
     Interrupt,
     Interrupted,
     fill_log,

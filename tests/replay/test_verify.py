@@ -4,7 +4,7 @@ from uuid import uuid4
 
 import asyncpg
 
-from tests.replay.conftest import fill_log, tasks_cli, verify_now
+from tests.support.replay import fill_log, tasks_cli, verify_now
 
 
 async def test_a_read_table_written_by_the_projector_verifies_equal_and_exits_0(

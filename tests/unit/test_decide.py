@@ -10,7 +10,7 @@ from events.commands import CreateTask, DeleteTask, ToggleTask, UpdateTask
 from events.decide import StaleVersion, TaskAlreadyExists, TaskNotFound, decide
 from events.state import Task
 from events.types import TaskCreated, TaskDeleted, TaskToggled, TaskUpdated
-from tests.seed import new_task
+from tests.support.seed import new_task
 
 AT = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
 

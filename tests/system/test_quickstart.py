@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import _free_port
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +38,7 @@ def wait_ready(url: str, server: subprocess.Popen[bytes], timeout: float = 90) -
 
 
 def test_serve_and_token_work_together_out_of_the_box(tmp_path: Path) -> None:
-    data, port = tmp_path / "data", _free_port()
+    data, port = tmp_path / "data", free_port()
     env = fresh_environment(data, port)
     url = f"http://127.0.0.1:{port}"
     with (tmp_path / "serve.log").open("wb") as log:

@@ -8,9 +8,9 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import LiveServer
-from tests.faults.load import until
-from tests.random_refs import random_user
+from tests.support.load import until
+from tests.support.random_refs import random_user
+from tests.support.servers import LiveServer
 
 pytestmark = pytest.mark.slow
 

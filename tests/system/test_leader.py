@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from app.runtime.migrate import migrate_url
-from tests.conftest import LiveServer
+from tests.support.servers import LiveServer
 
 pytestmark = pytest.mark.slow
 

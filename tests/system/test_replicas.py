@@ -11,9 +11,9 @@ from app.main import create_app
 from app.runtime.migrate import migrate_url
 from app.runtime.replicas import Replica
 from app.settings import Settings
-from tests.conftest import signed_client
-from tests.pgcluster import PrimaryWithStandby
-from tests.random_refs import random_user
+from tests.support.pgcluster import PrimaryWithStandby
+from tests.support.random_refs import random_user
+from tests.support.servers import signed_client
 
 pytestmark = pytest.mark.slow
 
@@ -96,6 +96,10 @@ async def _is_down(replica: Replica) -> bool:
     return not replica.healthy
 
 
+async def _lags_beyond(replica: Replica, seconds: float) -> bool:
+    return replica.lag_seconds > seconds
+
+
 async def _sees(client: AsyncTestClient, user: str, count: int) -> bool:
     return len(await titles(client, user)) == count
 
@@ -107,11 +111,21 @@ async def test_a_replica_lagging_beyond_the_bound_is_skipped(
     user = random_user()
     app = create_app(replica_settings(settings, cluster, replica_max_lag_ms=300))
     async with signed_client(app) as client:
+        replica = client.app.state.replicas.replicas[0]
         await client.post(f"/api/{user}/tasks", json={"title": "first"})
         await pause_replay(standby)
         await client.post(f"/api/{user}/tasks", json={"title": "second"})
-        # Once the replica is more than 300 ms behind, queries go to the primary.
-        await until(lambda: _sees(client, user, 2))
+        # The monitor sees the replica fall more than 300 ms behind while it stays up...
+        await until(lambda: _lags_beyond(replica, 0.3))
+        assert replica.healthy
+        # ...and, its replay still paused (it has not seen "second"), it answers no query:
+        # every one, without a token, goes to the primary and sees both tasks.
+        for _ in range(10):
+            assert await titles(client, user) == ["second", "first"]
+        assert await standby.fetchval("SELECT pg_get_wal_replay_pause_state()") == "paused"
+        assert (
+            await standby.fetchval("SELECT count(*) FROM tasks WHERE user_id = $1", user) == 1
+        )  # the replica, asked directly, still has only the first
 
 
 async def test_a_replica_that_is_down_is_skipped(

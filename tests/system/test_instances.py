@@ -14,11 +14,11 @@ import pytest
 from app.runtime.db import create_pool
 from app.runtime.migrate import migrate_url
 from app.settings import Settings
-from tests.conftest import LiveServer
-from tests.faults.load import Ack, assert_nothing_acknowledged_was_lost
-from tests.random_refs import random_user
-from tests.replay.conftest import tasks_cli
-from tests.sse import EventStream
+from tests.support.load import Ack, assert_nothing_acknowledged_was_lost
+from tests.support.random_refs import random_user
+from tests.support.replay import tasks_cli
+from tests.support.servers import LiveServer
+from tests.support.sse import EventStream
 
 pytestmark = pytest.mark.slow
 TASKS = 4

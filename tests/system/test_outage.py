@@ -9,15 +9,15 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import LiveServer
-from tests.faults.load import (
+from tests.support.load import (
     Load,
     assert_nothing_acknowledged_was_lost,
     assert_only_served_or_503,
     until,
 )
-from tests.proxy import DatabaseProxy
-from tests.random_refs import random_user
+from tests.support.proxy import DatabaseProxy
+from tests.support.random_refs import random_user
+from tests.support.servers import LiveServer
 
 pytestmark = pytest.mark.slow
 

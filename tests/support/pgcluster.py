@@ -7,7 +7,6 @@ installed on the machine. As root, the servers run as pgserver's system user.
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -16,13 +15,9 @@ from typing import Any
 from pgserver._commands import POSTGRES_BIN_PATH  # type: ignore[import-untyped]
 from pgserver.utils import ensure_prefix_permissions, ensure_user_exists  # type: ignore[import-untyped]
 
+from tests.support.servers import free_port
+
 SYSTEM_USER = "pgserver"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Server:
@@ -66,8 +61,8 @@ class PrimaryWithStandby:
             ensure_user_exists(self.run_as)
             ensure_prefix_permissions(self.root)
             shutil.chown(self.root, self.run_as)
-        self.primary = Server(self.root / "primary", _free_port(), self.run_as)
-        self.standby = Server(self.root / "standby", _free_port(), self.run_as)
+        self.primary = Server(self.root / "primary", free_port(), self.run_as)
+        self.standby = Server(self.root / "standby", free_port(), self.run_as)
 
     def start(self) -> None:
         p = self.primary

@@ -7,8 +7,8 @@ import asyncpg
 import httpx
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import LiveServer
-from tests.random_refs import random_user
+from tests.support.random_refs import random_user
+from tests.support.servers import LiveServer
 
 # Every request on its own connection, so the server really sees them at once.
 LIMITS = httpx.Limits(max_connections=64)

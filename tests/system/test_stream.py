@@ -8,9 +8,9 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import LiveServer
-from tests.random_refs import random_user
-from tests.sse import EventStream
+from tests.support.random_refs import random_user
+from tests.support.servers import LiveServer
+from tests.support.sse import EventStream
 
 POOL_MAX = 3
 # One shared listener per process, and pages read from the pool, whatever the number of clients.

@@ -10,9 +10,9 @@ import pytest
 
 from app.runtime.db import init_connection
 from app.storage import event_store
-from tests.conftest import LiveServer
-from tests.random_refs import random_user
-from tests.seed import append_one
+from tests.support.random_refs import random_user
+from tests.support.seed import append_one
+from tests.support.servers import LiveServer
 
 WRITERS = 8
 TRANSACTIONS = 6

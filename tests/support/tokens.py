@@ -48,3 +48,34 @@ class SignByPath(httpx.Auth):
             user, roles = caller
             request.headers["Authorization"] = f"Bearer {token(user, roles, secret=self.secret)}"
         yield request
+
+
+# Signed with a secret the tests' servers do not know.
+OTHER_SECRET = "another-secret-that-is-long-enough-" + "o" * 10
+
+
+def bad_tokens(user: str) -> dict[str, dict[str, str]]:
+    """Authorization headers that must all get 401, by what is wrong with them."""
+    now = int(time.time())
+    return {
+        "missing": {},
+        "empty": {"Authorization": ""},
+        "not bearer": {"Authorization": f"Basic {token(user)}"},
+        "bearer without token": {"Authorization": "Bearer "},
+        "malformed": {"Authorization": "Bearer not.a.jwt"},
+        "huge": {"Authorization": "Bearer " + "a" * 5000},
+        "expired": {"Authorization": f"Bearer {expired(user)}"},
+        "wrongly signed": {"Authorization": f"Bearer {token(user, secret=OTHER_SECRET)}"},
+        "no exp": {"Authorization": "Bearer " + jwt.encode({"sub": user}, SECRET, "HS256")},
+        "alg none": {
+            "Authorization": "Bearer "
+            + jwt.encode({"sub": user, "exp": now + 60}, None, algorithm="none")
+        },
+        "sub not a string": {
+            "Authorization": "Bearer " + jwt.encode({"sub": 7, "exp": now + 60}, SECRET, "HS256")
+        },
+        "roles not a list": {
+            "Authorization": "Bearer "
+            + jwt.encode({"sub": user, "exp": now + 60, "roles": "auditor"}, SECRET, "HS256")
+        },
+    }

@@ -1,0 +1,1 @@
+"""Helpers the tests share: tokens, fresh names, seeded tasks, servers, databases, replay."""
