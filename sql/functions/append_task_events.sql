@@ -55,16 +55,19 @@ BEGIN
            AND id = task_id
            AND version = p_expected_version;
     ELSE
-        UPDATE tasks AS t
-           SET title = r.title,
-               description = r.description,
-               completed = r.completed,
-               updated_at = r.updated_at,
-               version = r.version
-          FROM jsonb_populate_record(NULL::tasks, p_task) AS r
-         WHERE t.user_id = p_user_id
-           AND t.id = task_id
-           AND t.version = p_expected_version;
+        -- The columns a command changes, read straight from the JSON: cheaper than a join
+        -- with jsonb_populate_record, and no row type to go stale when a rebuild swaps
+        -- the table under this function's cached plans (the INSERT names the table, so
+        -- its plan is made again then).
+        UPDATE tasks
+           SET title = p_task ->> 'title',
+               description = p_task ->> 'description',
+               completed = (p_task ->> 'completed')::boolean,
+               updated_at = (p_task ->> 'updated_at')::timestamptz,
+               version = (p_task ->> 'version')::integer
+         WHERE user_id = p_user_id
+           AND id = task_id
+           AND version = p_expected_version;
     END IF;
     IF p_expected_version > 0 AND NOT FOUND THEN
         RAISE EXCEPTION 'task % is no longer at version %', task_id, p_expected_version
