@@ -4,12 +4,14 @@ layout with no error and no warning, and ends with the schema a fresh database g
 
 import logging
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
 
 import sql
 from app.runtime.migrate import migrate, pending_migrations
+from tests.support.databases import on_database
 
 OLD_LAYOUT = Path(__file__).parents[1] / "fixtures" / "migrations_517f810"
 
@@ -92,7 +94,7 @@ async def test_an_old_layout_database_migrates_without_warnings_to_the_fresh_sch
             else None
         )
     )
-    name = f"{fresh_database.rsplit('/', 1)[1]}_fresh"
+    name = f"{urlsplit(fresh_database).path.lstrip('/')}_fresh"
     try:
         await apply_old_layout(old)
         with caplog.at_level(logging.WARNING):
@@ -107,7 +109,7 @@ async def test_an_old_layout_database_migrates_without_warnings_to_the_fresh_sch
         assert await migrate(old) == []
 
         await old.execute(f'CREATE DATABASE "{name}"')  # a name made above
-        fresh = await asyncpg.connect(fresh_database.rsplit("/", 1)[0] + f"/{name}")
+        fresh = await asyncpg.connect(on_database(fresh_database, name))
         try:
             await migrate(fresh)
             assert await schema_of(old) == await schema_of(fresh)
