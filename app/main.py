@@ -61,7 +61,11 @@ async def _database(app: Litestar) -> AsyncIterator[None]:
         if app.state.replicas:
             stack.push_async_callback(app.state.replicas.close)
         app.state.leader = Leader(
-            dsn, app.state.pool, deployment_jobs(settings), settings.leader_retry_seconds
+            dsn,
+            app.state.pool,
+            deployment_jobs(settings),
+            settings.leader_retry_seconds,
+            sequencer_idle_seconds=settings.sequencer_idle_ms / 1000,
         )
         app.state.leader.start()
         stack.push_async_callback(app.state.leader.stop)

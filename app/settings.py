@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     leader_retry_seconds: float = Field(
         default=2.0, gt=0, description="how often a non-leader tries to take over the jobs"
     )
+    sequencer_idle_ms: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="how often the leader's sequencer looks for new events when there were none",
+    )
     analyze_every_seconds: float = Field(
         default=3600, gt=0, description="leader's ANALYZE of the log"
     )

@@ -28,8 +28,9 @@ BATCH = 100_000
 # Event k (0-based): wave k // 4000 of 1,000 tasks; within a wave every task's first event,
 # then every task's second, and so on, so streams interleave as they would in real use.
 INSERT = """
-INSERT INTO events (user_id, stream_id, version, type, data, metadata, recorded_at)
-SELECT 'user-' || (t % 10000),
+INSERT INTO events (position, user_id, stream_id, version, type, data, metadata, recorded_at)
+SELECT (SELECT position FROM log_head) + 1 + k - $1::bigint,
+       'user-' || (t % 10000),
        md5('task-' || t)::uuid,
        step + 1,
        CASE step
@@ -77,8 +78,10 @@ async def build(url: str, events: int) -> None:
         for lo in range(have, events, BATCH):
             hi = min(lo + BATCH, events)
             async with conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock(tasks_lock_key('append'))")
+                # Positions are the sequencer's to give: hold its lock (sequence_events).
+                await conn.execute("SELECT pg_advisory_xact_lock(tasks_lock_key('sequence'))")
                 await conn.execute(INSERT, lo, hi)
+                await conn.execute("UPDATE log_head SET position = position + $1", hi - lo)
             print(f"{hi:,} events", file=sys.stderr)
         await conn.execute("VACUUM ANALYZE events")
         total = await conn.fetchval("SELECT count(*) FROM events")

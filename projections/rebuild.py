@@ -13,7 +13,15 @@ from typing import Any, NamedTuple
 from events.evolve import evolve
 from events.state import Task
 from events.types import RecordedEvent
-from projections.replay import Folded, Progress, StreamKey, fold_log, log_after, log_snapshot
+from projections.replay import (
+    Folded,
+    Progress,
+    StreamKey,
+    fold_log,
+    log_after,
+    log_snapshot,
+    sequence,
+)
 from projections.rows import COLUMNS, task_from_row, task_row
 from sql import queries
 
@@ -120,6 +128,7 @@ class _CatchUp:
 
     async def run(self) -> None:
         """Apply batch by batch until a batch is not full: few events are left."""
+        await sequence(self.conn)  # what was committed meanwhile, numbered after the snapshot
         while True:
             events = await log_after(self.conn, self.position, self.batch_size)
             if events:

@@ -93,8 +93,10 @@ async def fold_log(
     upto: int,
     after: StreamKey | None = None,
     batch_size: int = 50_000,
+    pending: bool = False,
 ) -> None:
-    """Fold every stream after `after` (in key order) from the log up to position `upto`.
+    """Fold every stream after `after` (in key order) from the log up to position `upto`,
+    and with `pending` the events still waiting for their positions too.
 
     `sink` gets the live tasks batch by batch, in order, while the next batch is folded.
     """
@@ -104,7 +106,8 @@ async def fold_log(
     with _collector_paused():
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(_read(reader, batches, start, upto, batch_size))
+                query = _SQL["log_and_pending_by_stream" if pending else "log_by_stream"]
+                group.create_task(_read(reader, query, batches, start, upto, batch_size))
                 group.create_task(_drain(folded, sink))
                 await _fold(batches, folded)
         except BaseExceptionGroup as failed:
@@ -143,6 +146,7 @@ def _collector_paused() -> Iterator[None]:
 
 async def _read(
     reader: Any,
+    query: str,
     batches: "asyncio.Queue[list[Any] | None]",
     start: tuple[str, UUID, int],
     upto: int,
@@ -150,7 +154,7 @@ async def _read(
 ) -> None:
     key = start
     while True:
-        rows = await reader.fetch(_SQL["log_by_stream"], *key, upto, batch_size)
+        rows = await reader.fetch(query, *key, upto, batch_size)
         if rows:
             await batches.put(rows)
         if len(rows) < batch_size:
@@ -169,6 +173,16 @@ async def log_snapshot(conn: Any) -> tuple[int, int]:
     """(last position, number of events) of the log as this connection sees it."""
     row = await conn.fetchrow(_SQL["log_snapshot"])
     return int(row["position"]), int(row["events"])
+
+
+async def pending(conn: Any) -> int:
+    """How many committed events wait for their positions, as this connection sees it."""
+    return int(await conn.fetchval(_SQL["pending"]))
+
+
+async def sequence(conn: Any) -> None:
+    """Give every committed event its position (waiting for a sequencer at work)."""
+    await conn.execute(_SQL["sequence"])
 
 
 async def log_after(conn: Any, position: int, limit: int) -> list[RecordedEvent]:

@@ -9,7 +9,7 @@ bounded by the batch size on both sides.
 import re
 from typing import Any, NamedTuple
 
-from projections.replay import Folded, Progress, fold_log, log_snapshot
+from projections.replay import Folded, Progress, fold_log, log_snapshot, pending
 from projections.rows import COLUMNS, FIELDS
 from sql import queries
 
@@ -58,6 +58,7 @@ async def _verify(
             await reader.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
             await conn.execute(_SQL["create_folded"])
             upto, events = await log_snapshot(conn)
+            events += await pending(conn)
             progress.grow(events)
 
             async def write(batch: Folded) -> None:
@@ -67,7 +68,8 @@ async def _verify(
                     )
                 progress.advance(batch.events_read)
 
-            await fold_log(reader, write, upto=upto, batch_size=batch_size)
+            # The read table holds what the queued events did already: fold them too.
+            await fold_log(reader, write, upto=upto, batch_size=batch_size, pending=True)
         rows = await conn.fetch(_SQL["differences"], limit)
         tasks = await conn.fetchval(_SQL["count_table"])
     total = rows[0]["total"] if rows else 0

@@ -69,6 +69,8 @@ async def _connections(dsn: str, filters: Filters, count: int) -> AsyncIterator[
             conn = await asyncpg.connect(dsn, server_settings={"application_name": "tasks export"})
             stack.push_async_callback(conn.close)
             conns.append(conn)
+        # Every event acknowledged before the export started gets its position, so it is in.
+        await conns[0].execute("SELECT sequence_events()")
         await _begin(conns[0], filters, None)
         snapshot = await conns[0].fetchval("SELECT pg_export_snapshot()") if count > 1 else None
         for conn in conns[1:]:

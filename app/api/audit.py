@@ -16,6 +16,7 @@ from litestar.response import ServerSentEvent
 
 from app.api import params
 from app.api.auth import require_auditor
+from app.api.deps import LogReader
 from app.api.openapi import FEED_RESPONSES, HISTORY_RESPONSES
 from app.api.params import After, EventType, Limit, UserFilter
 from app.api.problems import ProblemError, bad_input
@@ -114,10 +115,10 @@ class Audit(Controller):
         self,
         owner: NamedDependency[str],
         task_id: FromPath[UUID],
-        reader: NamedDependency[asyncpg.Pool],
+        log: NamedDependency[LogReader],
     ) -> list[EventOut]:
         """The task's events in version order; still there after the task is deleted."""
-        async with reader.acquire() as conn:
+        async with (await log.current()).acquire() as conn:
             stream = await event_store.read_stream(conn, owner, task_id)
         if not stream:
             raise TaskNotFound()
@@ -127,17 +128,17 @@ class Audit(Controller):
     async def user_events(
         self,
         owner: NamedDependency[str],
-        reader: NamedDependency[asyncpg.Pool],
+        log: NamedDependency[LogReader],
         after: After = 0,
         limit: Limit = 100,
     ) -> FeedOut:
         """This user's events in log order, after a position."""
-        return await _feed(reader, after, limit, owner, None)
+        return await _feed(await log.current(), after, limit, owner, None)
 
     @get("/events", guards=[require_auditor], responses=FEED_RESPONSES)
     async def all_events(
         self,
-        reader: NamedDependency[asyncpg.Pool],
+        log: NamedDependency[LogReader],
         after: After = 0,
         limit: Limit = 100,
         event_type: EventType = None,
@@ -145,7 +146,8 @@ class Audit(Controller):
     ) -> FeedOut:
         """Every user's events in log order, after a position (role auditor)."""
         user_id = rules.user_id(user) if user is not None else None
-        return await _feed(reader, after, limit, user_id, params.event_type(event_type))
+        type_name = params.event_type(event_type)
+        return await _feed(await log.current(), after, limit, user_id, type_name)
 
     @get(
         "/events/stream",
@@ -168,8 +170,9 @@ class Audit(Controller):
         """Server-Sent Events: every event after Last-Event-ID, else `after`, else from now on."""
         if last_event_id is not None:
             after = params.last_event_id(last_event_id)
-        if after is None:
-            async with pool.acquire() as conn:
+        async with pool.acquire() as conn:
+            await event_store.sequence(conn)  # every acknowledged event, then what follows
+            if after is None:
                 after = await event_store.head(conn)
         state = request.app.state
         messages = event_messages(

@@ -13,31 +13,69 @@ from litestar.params import HeaderParameter
 
 from app.api.auth import provide_owner
 from app.api.problems import ProblemError, bad_input
-from app.runtime.replicas import UnknownToken
+from app.runtime.db import read
+from app.runtime.replicas import UnknownToken, commit_position, parse_lsn
+from app.storage import event_store
 
 
 def provide_pool(state: State) -> asyncpg.Pool:
     return state.pool
 
 
-async def provide_reader(
-    state: State,
-    token: Annotated[
-        str | None,
-        HeaderParameter(
-            name="X-Consistency-Token",
-            max_length=40,
-            description="From a command's response: read no older than that command",
-        ),
-    ] = None,
-) -> asyncpg.Pool:
+ConsistencyToken = Annotated[
+    str | None,
+    HeaderParameter(
+        name="X-Consistency-Token",
+        max_length=40,
+        description="From a command's response: read no older than that command",
+    ),
+]
+
+
+async def provide_reader(state: State, token: ConsistencyToken = None) -> asyncpg.Pool:
     """Where a query reads: a replica that has caught up with the caller's token, or the primary."""
     if state.replicas is None:
         return state.pool
     try:
         return await state.replicas.reader(token)
     except UnknownToken:
-        raise bad_input("X-Consistency-Token", "not a token this service handed out") from None
+        raise _unknown_token() from None
+
+
+def _unknown_token() -> ProblemError:
+    return bad_input("X-Consistency-Token", "not a token this service handed out")
+
+
+class LogReader:
+    """Where a read of the log goes, once every event acknowledged so far has its position.
+
+    A command's events get their positions after its commit; a read of the log that must
+    include them sequences first (on the primary). With replicas and a token, the read
+    waits for a replica that has replayed that sequencing too (a token taken after it).
+    Called from the handler, not resolved as a dependency: dependencies are resolved side
+    by side, and one refused (401, 403) cancels the others, a query mid-way included.
+    """
+
+    def __init__(self, state: State, token: str | None) -> None:
+        self._state, self._token = state, token
+
+    async def current(self) -> asyncpg.Pool:
+        state, token = self._state, self._token
+        if token is not None and state.replicas is not None:
+            try:
+                parse_lsn(token)  # a malformed token is a 400, as on any query
+            except UnknownToken:
+                raise _unknown_token() from None
+        await read(state.pool, lambda conn: event_store.sequence(conn))
+        if state.replicas is None:
+            return state.pool
+        if token is not None:
+            token = await commit_position(state.pool)
+        return await state.replicas.reader(token)
+
+
+def provide_log(state: State, token: ConsistencyToken = None) -> LogReader:
+    return LogReader(state, token)
 
 
 def request_metadata(request: Request[Any, Any, Any], owner: str) -> dict[str, Any]:
@@ -78,4 +116,5 @@ DEPENDENCIES = {
     "pool": Provide(provide_pool, sync_to_thread=False),
     "owner": Provide(provide_owner, sync_to_thread=False),
     "reader": Provide(provide_reader),
+    "log": Provide(provide_log, sync_to_thread=False),
 }

@@ -43,6 +43,16 @@ class StateCollector(Collector):
             for name, count in leader.runs.items():
                 runs.add_metric([name], count)
             yield runs
+            yield CounterMetricFamily(
+                "tasks_sequencer_moves",
+                "Moves of committed events into the log by this process's background sequencer",
+                leader.sequenced.moves,
+            )
+            yield CounterMetricFamily(
+                "tasks_sequencer_events",
+                "Events given their positions by this process's background sequencer",
+                leader.sequenced.events,
+            )
 
 
 class Metrics:

@@ -16,6 +16,7 @@ from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from app.api import params
 from app.api.audit import parse_as_of, task_as_it_stood
+from app.api.deps import LogReader
 from app.api.openapi import ETAG, LINK, LIST_RESPONSES, TASK_RESPONSES
 from app.api.problems import bad_input
 from app.api.responses import task_response
@@ -89,6 +90,7 @@ class TaskQueries(Controller):
         owner: NamedDependency[str],
         task_id: FromPath[UUID],
         reader: NamedDependency[asyncpg.Pool],
+        log: NamedDependency[LogReader],
         if_none_match: Annotated[
             str | None, HeaderParameter(name="If-None-Match", max_length=1000)
         ] = None,
@@ -104,7 +106,9 @@ class TaskQueries(Controller):
         task: Task | None
         if version is not None or as_of is not None:
             at = parse_as_of(as_of) if as_of is not None else None
-            task = await task_as_it_stood(reader, owner, task_id, version=version, as_of=at)
+            task = await task_as_it_stood(
+                await log.current(), owner, task_id, version=version, as_of=at
+            )
         else:
             task = await read(reader, lambda conn: get_task(conn, owner, task_id))
         if task is None:

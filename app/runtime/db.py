@@ -1,5 +1,6 @@
 """The asyncpg pool, and which of the driver's errors mean the database is gone or too slow."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -70,7 +71,9 @@ class _Acquired:
         return self._conn
 
     async def __aexit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
-        if isinstance(exc, BROKEN_CONNECTION) and self._conn is not None:
+        # A connection cancelled mid-query (a request cut short) is closed too: asyncpg may
+        # still wait for the server to confirm the cancel, and the pool's close() for it.
+        if isinstance(exc, (*BROKEN_CONNECTION, asyncio.CancelledError)) and self._conn:
             self._conn.terminate()
         await self._context.__aexit__(kind, exc, tb)
 

@@ -84,6 +84,9 @@ class EventHub:
     async def _head_moved(self) -> bool:
         try:
             async with self._pool.acquire() as conn:
+                # Sequencing is the leader's (app/runtime/sequencer.py); while there is none
+                # (a failover), the poll does it, so open streams still move on.
+                await event_store.sequence(conn, wait=False)
                 head = await event_store.head(conn)
         except DATABASE_UNAVAILABLE:
             return False

@@ -1,5 +1,6 @@
-"""Leader election: jobs that must run once per deployment run on the one process
-holding a PostgreSQL advisory lock, and move to another when that process dies.
+"""Leader election: jobs that must run once per deployment (and the background sequencer)
+run on the one process holding a PostgreSQL advisory lock, and move to another when that
+process dies.
 
 The lock is session-scoped on a connection of its own: if the leader crashes or
 its connection is cut, PostgreSQL releases the lock and the next contender that
@@ -17,6 +18,7 @@ import asyncpg
 
 from app.runtime.db import DATABASE_UNAVAILABLE
 from app.runtime.locks import lock_key
+from app.runtime.sequencer import SequencerStats, run_sequencer
 
 log = logging.getLogger("tasks.leader")
 
@@ -29,8 +31,17 @@ class Job:
 
 
 class Leader:
-    def __init__(self, dsn: str, pool: asyncpg.Pool, jobs: list[Job], retry_seconds: float) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        pool: asyncpg.Pool,
+        jobs: list[Job],
+        retry_seconds: float,
+        sequencer_idle_seconds: float,
+    ) -> None:
         self._dsn, self._pool, self._jobs, self._retry = dsn, pool, jobs, retry_seconds
+        self._sequencer_idle = sequencer_idle_seconds
+        self.sequenced = SequencerStats()
         self.is_leader = False
         self.runs: dict[str, int] = dict.fromkeys((j.name for j in jobs), 0)
         self._task: asyncio.Task[None] | None = None
@@ -73,15 +84,29 @@ class Leader:
             await conn.close(timeout=2)
 
     async def _lead(self, conn: asyncpg.Connection) -> None:
+        # The sequencer keeps the lock's connection busy: the lock lives as long as the
+        # connection does, and a failure of either ends this leadership.
+        sequencer = asyncio.create_task(
+            run_sequencer(conn, self.sequenced, idle_pause=self._sequencer_idle),
+            name="sequencer",
+        )
         due = dict.fromkeys((j.name for j in self._jobs), 0.0)
         loop = asyncio.get_running_loop()
-        while True:
-            await conn.execute("SELECT 1")  # the lock lives as long as this connection does
-            for job in self._jobs:
-                if loop.time() >= due[job.name]:
-                    await self._run(job)
-                    due[job.name] = loop.time() + job.every_seconds
-            await asyncio.sleep(self._retry)
+        try:
+            while not sequencer.done():
+                for job in self._jobs:
+                    if loop.time() >= due[job.name]:
+                        await self._run(job)
+                        due[job.name] = loop.time() + job.every_seconds
+                await asyncio.wait({sequencer}, timeout=self._retry)
+            sequencer.result()  # raises what stopped it
+        finally:
+            # Wait for it without taking on its outcome: raising its error here would replace
+            # a cancellation of this task, and stop() would wait forever.
+            sequencer.cancel()
+            await asyncio.wait({sequencer})
+            if not sequencer.cancelled():
+                sequencer.exception()  # read (above, or moot now): never logged as unread
 
     async def _run(self, job: Job) -> None:
         try:

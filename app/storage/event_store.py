@@ -32,16 +32,16 @@ async def append(
     metadata: dict[str, Any],
     recorded_at: datetime,
     record: IdempotencyRecord | None = None,
-) -> int:
+) -> None:
     """Append events after expected_version and write the stream's new read row, atomically,
     with the idempotency record of the command if it has one.
 
     `state` is the task after the events (deleted or not), as the projector folded it.
-    Returns the position of the last event appended.
+    The events get their positions from the sequencer once this commits (`sequence`).
     """
     types = [type(e).__name__ for e in events]
     try:
-        position: int = await conn.fetchval(
+        await conn.fetchval(
             _SQL["append"],
             state.user_id,
             state,  # the whole task, as JSON: the read row and whether it is deleted
@@ -58,7 +58,6 @@ async def append(
         raise VersionConflict(str(state.id)) from exc
     except asyncpg.SerializationError as exc:
         raise VersionConflict(str(state.id)) from exc
-    return position
 
 
 def _recorded(row: asyncpg.Record) -> RecordedEvent:
@@ -76,8 +75,21 @@ def _recorded(row: asyncpg.Record) -> RecordedEvent:
 async def read_stream(
     conn: asyncpg.Connection, user_id: str, stream_id: UUID
 ) -> list[RecordedEvent]:
-    """Every event of one task's stream, in version order (empty if the user has no such stream)."""
+    """Every sequenced event of one task's stream, in version order (empty if the user has no
+    such stream). `sequence` first, to include every event acknowledged so far."""
     return [_recorded(r) for r in await conn.fetch(_SQL["read_stream"], user_id, stream_id)]
+
+
+async def sequence(conn: asyncpg.Connection, *, wait: bool = True) -> int:
+    """Give every committed event its position now; how many got one (-1: another sequencer
+    was at work and `wait` was False).
+
+    A read that must include every command acknowledged before it started (the feeds, the
+    stream, history, time travel, exports) calls this first. With `wait`, it waits for a
+    sequencer at work, then moves whatever that one did not see.
+    """
+    moved: int = await conn.fetchval(_SQL["sequence"], wait)
+    return moved
 
 
 async def read_feed(
@@ -90,8 +102,9 @@ async def read_feed(
 ) -> list[RecordedEvent]:
     """Events after a position, in log order: every user's or one user's, of any type or one.
 
-    Appends take a global lock held to commit, so positions become visible in order and
-    `after` (the last position a reader saw) never skips an event committed later.
+    Only the sequencer gives positions, one move at a time, each committed before the next
+    starts: positions become visible in ascending order, and `after` (the last position a
+    reader saw) never skips an event. `sequence` first, to include recent commands.
     """
     # One query per filter combination, so each keeps a plan that uses its index.
     if user_id is None and type_name is None:

@@ -67,16 +67,22 @@ SELECT t.user_id, t.stream_id, t.changes + 2, 'TaskDeleted', '{}'::jsonb, t.born
   FROM es_tasks AS t
  WHERE t.deleted;
 
--- The log, in time order, under the append lock every writer of events takes.
-SELECT pg_advisory_xact_lock(tasks_lock_key('append'));
+-- The log, in time order, numbered after the last position given, under the lock the
+-- sequencer takes (sql/functions/sequence_events.sql): nothing else gives positions meanwhile.
+SELECT pg_advisory_xact_lock(tasks_lock_key('sequence'));
 
-INSERT INTO events (user_id, stream_id, version, type, data, metadata, recorded_at)
-SELECT user_id, stream_id, version, type, data,
+INSERT INTO events (position, user_id, stream_id, version, type, data, metadata, recorded_at)
+SELECT (SELECT position FROM log_head) + row_number() OVER (ORDER BY recorded_at, stream_id, version),
+       user_id, stream_id, version, type, data,
        jsonb_build_object('request_id', gen_random_uuid(), 'actor', user_id, 'schema_version', 1),
        recorded_at
-  FROM es_events
- ORDER BY recorded_at, stream_id, version
- LIMIT current_setting('es.events')::int;
+  FROM (SELECT *
+          FROM es_events
+         ORDER BY recorded_at, stream_id, version
+         LIMIT current_setting('es.events')::int) AS chosen;
+
+UPDATE log_head
+   SET position = (SELECT max(position) FROM events);
 
 -- The read table, folded here in SQL independently of the Python projector, so that
 -- `tasks verify` on a fresh bench database also checks the two folds agree.

@@ -20,13 +20,14 @@ SELECT 'u' || ((n - 1) % 5000 + 1),
        false,
        now() - make_interval(secs => n), now() - make_interval(secs => n), 1
   FROM generate_series(1, 100000) AS n;
-INSERT INTO events (user_id, stream_id, version, type, data, metadata, recorded_at)
-SELECT user_id, id, 1, 'TaskCreated',
+INSERT INTO events (position, user_id, stream_id, version, type, data, metadata, recorded_at)
+SELECT row_number() OVER (ORDER BY created_at, id), user_id, id, 1, 'TaskCreated',
        jsonb_build_object('title', title, 'description', description, 'completed', false),
        jsonb_build_object('request_id', 'seed', 'actor', user_id, 'schema_version', 1),
        created_at
-  FROM tasks
- ORDER BY created_at, id;
+  FROM tasks;
+UPDATE log_head
+   SET position = (SELECT max(position) FROM events);
 VACUUM ANALYZE events;
 VACUUM ANALYZE tasks;
 CHECKPOINT;

@@ -13,17 +13,21 @@
 -- 1. The read row is written first, guarded by the expected version. That takes
 --    the row lock, so a concurrent command on the same task waits here and then
 --    fails with serialization_failure (40001) instead of overwriting; the
---    caller reloads and decides again.
+--    caller reloads and decides again. It is the only wait an append has: two
+--    commands on one task.
 -- 2. Then the command's idempotency record, if it has one (remember_idempotency_key):
 --    after the row lock, so every path takes the row lock before the key (no deadlock
---    with a writer that holds the row lock), and before the global append lock, so
---    waiting on a key never holds up other users' appends. The key parameters are
---    trailing, with defaults, so a caller without a key leaves them out.
--- 3. Then the global append lock, held until commit. Positions are taken after
---    it, so they become visible in commit order: a feed reader that pages by
---    position can never see position N+1 before N is committed. The lock is
---    held only inside this statement and its commit (no client round trip),
---    so it costs one WAL flush per append at most.
+--    with a writer that holds the row lock). The key parameters are trailing, with
+--    defaults, so a caller without a key leaves them out.
+-- 3. Then the events, into pending_events: the sequencer gives them their positions
+--    once this commits (functions/sequence_events.sql). No global lock, no NOTIFY
+--    (why: migrations/0052_sequenced_log.sql).
+-- 4. A create checks that the log has no event of its stream yet: a deleted task's read
+--    row is gone, so the INSERT in 1. would not notice a reused id, and the sequencer
+--    must never meet a key the log already holds. Checked after 3., whose insert waits
+--    for a sequencer moving the same key: this statement's snapshot, taken after, sees
+--    the moved rows.
+-- Returns the stream's new version.
 CREATE OR REPLACE FUNCTION append_task_events(
     p_user_id          text,
     p_task             jsonb,
@@ -43,7 +47,6 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
     task_id uuid := (p_task ->> 'id')::uuid;
-    last_position bigint;
 BEGIN
     IF p_expected_version = 0 THEN
         INSERT INTO tasks
@@ -79,19 +82,21 @@ BEGIN
                                          p_body, p_key_ttl_seconds);
     END IF;
 
-    -- The one lock every append takes; see 3. above.
-    PERFORM pg_advisory_xact_lock(tasks_lock_key('append'));
+    INSERT INTO pending_events (user_id, stream_id, version, type, data, metadata, recorded_at)
+    SELECT p_user_id, task_id, p_expected_version + e.n, e.type, e.data, e.metadata,
+           p_recorded_at
+      FROM unnest(p_types, p_data, p_metadata) WITH ORDINALITY AS e(type, data, metadata, n);
 
-    WITH appended AS (
-        INSERT INTO events (user_id, stream_id, version, type, data, metadata, recorded_at)
-        SELECT p_user_id, task_id, p_expected_version + e.n, e.type, e.data, e.metadata,
-               p_recorded_at
-          FROM unnest(p_types, p_data, p_metadata) WITH ORDINALITY AS e(type, data, metadata, n)
-        RETURNING position
-    )
-    SELECT max(position)
-      INTO last_position
-      FROM appended;
-    RETURN last_position;
+    IF p_expected_version = 0 AND EXISTS (
+           SELECT 1
+             FROM events
+            WHERE user_id = p_user_id
+              AND stream_id = task_id
+       ) THEN
+        RAISE EXCEPTION 'stream % already has events', task_id
+            USING ERRCODE = 'unique_violation',
+                  CONSTRAINT = 'events_pkey';
+    END IF;
+    RETURN p_expected_version + cardinality(p_types);
 END
 $$;

@@ -4,11 +4,12 @@
 -- shape of the audit trail survive. Returns the position of the UserErased event that
 -- records who erased whom, when, and how much.
 --
--- 1. LOCK TABLE tasks stops every writer at its read-row write, which comes before the
---    global append lock in append_task_events; taking the table lock first and the
---    append lock second is the writers' order, so the two cannot deadlock. Nothing of
---    this user (or anyone) is appended while the erasure runs: every event the UPDATE
---    below sees is every event before the erasure. Readers are not blocked.
+-- 1. LOCK TABLE tasks stops every writer at its read-row write, which every append does
+--    first (append_task_events). Nothing of this user (or anyone) is appended while the
+--    erasure runs. Then the sequencer's lock, held to the end: every committed event is
+--    moved into the log first, and nothing moves while the log is redacted, so the
+--    UPDATE below sees every event before the erasure and none escapes through the
+--    queue (pending_events). Readers are not blocked; the feed waits for the commit.
 --    EXCLUSIVE, not SHARE ROW EXCLUSIVE: a command that lost two races takes its task's
 --    row lock (SELECT ... FOR UPDATE, which holds ROW SHARE on the table) before it
 --    writes. SHARE ROW EXCLUSIVE does not wait for ROW SHARE, so the erasure got its
@@ -24,6 +25,8 @@
 --    The version step is what makes a writer that read the task before the erasure fail
 --    its version check and reload, instead of writing the old title back.
 -- 4. UserErased goes in the user's own stream (user_stream_id), never a task's.
+-- 5. The erasure's own events are queued as any command's are, and sequenced before the
+--    commit, so the position returned is the UserErased event's.
 CREATE OR REPLACE FUNCTION erase_user(
     p_user_id    text,
     p_erased_by  text,
@@ -43,8 +46,8 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     LOCK TABLE tasks IN EXCLUSIVE MODE;
-    -- The lock every append takes (append_task_events), held to commit.
-    PERFORM pg_advisory_xact_lock(tasks_lock_key('append'));
+    PERFORM pg_advisory_xact_lock(tasks_lock_key('sequence'));
+    PERFORM sequence_events();
     PERFORM set_config('tasks.erasure', 'on', true);
     at := clock_timestamp();
 
@@ -71,22 +74,29 @@ BEGIN
            AND (title <> '[erased]' OR description IS NOT NULL)
         RETURNING id, version
     )
-    INSERT INTO events (user_id, stream_id, version, type, data, metadata, recorded_at)
+    INSERT INTO pending_events (user_id, stream_id, version, type, data, metadata, recorded_at)
     SELECT p_user_id, erased.id, erased.version, 'TaskErased', '{}', meta, at
       FROM erased
      ORDER BY erased.id;
     GET DIAGNOSTICS tasks_redacted = ROW_COUNT;
 
-    INSERT INTO events (user_id, stream_id, version, type, data, metadata, recorded_at)
+    INSERT INTO pending_events (user_id, stream_id, version, type, data, metadata, recorded_at)
     SELECT p_user_id, user_stream_id(p_user_id), coalesce(max(e.version), 0) + 1, 'UserErased',
            jsonb_build_object('erased_by', p_erased_by, 'events_redacted', events_redacted,
                               'tasks_redacted', tasks_redacted),
            meta, at
       FROM events AS e
      WHERE e.user_id = p_user_id
+       AND e.stream_id = user_stream_id(p_user_id);
+
+    PERFORM sequence_events();
+    SELECT e.position
+      INTO erasure_position
+      FROM events AS e
+     WHERE e.user_id = p_user_id
        AND e.stream_id = user_stream_id(p_user_id)
-    RETURNING events.position
-    INTO erasure_position;
+     ORDER BY e.version DESC
+     LIMIT 1;
     RETURN NEXT;
 END
 $$;

@@ -4,10 +4,11 @@
 -- one listening connection that tells its stream clients to re-read the log
 -- from their own position, so nothing is ever taken from the notification
 -- itself and a lost one costs at most the fallback poll interval.
--- One notification per statement (not per row), and PostgreSQL folds repeated
--- identical notifications of one transaction into one, so a command that
--- appends several events sends one. It is delivered at commit, which is when
--- the events become visible.
+-- One notification per statement (not per row): events are inserted into the log only
+-- by the sequencer (functions/sequence_events.sql), so it is one per move, delivered at
+-- the move's commit, which is when its events become visible. Commands do not notify: a
+-- notifying transaction holds the notification queue's lock through its commit, which
+-- would make every command wait for the one before it.
 CREATE OR REPLACE FUNCTION notify_events_appended()
 RETURNS trigger
 LANGUAGE plpgsql

@@ -94,12 +94,13 @@ SELECT regexp_replace(pg_get_indexdef(indexrelid), '^CREATE (UNIQUE )?INDEX \S+ 
  ORDER BY 1
 
 -- name: lock_for_swap
--- The table lock first, then the append lock: the order every append takes them in
--- (it writes its read row, then locks), so the two can never wait for each other.
+-- Every append writes its read row first, so once the table lock is held no append is
+-- in flight and none can start; then every committed event is sequenced, and the
+-- catch-up that follows reads the log to its true end.
 -- A bounded wait: queries queue behind a waiting table lock, so give up and retry.
 SET LOCAL lock_timeout = '2s';
 LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE;
-SELECT pg_advisory_xact_lock(tasks_lock_key('append'));
+SELECT sequence_events();
 
 -- name: swap
 DROP TABLE tasks;

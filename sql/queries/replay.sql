@@ -17,6 +17,36 @@ SELECT position, stream_id, version, user_id, type, data::text,
  ORDER BY user_id, stream_id, version
  LIMIT $5
 
+-- name: log_and_pending_by_stream
+-- The same, with the events still waiting for the sequencer (position 0), for a fold that
+-- must match the read table in one snapshot: their read rows are written already.
+SELECT *
+  FROM (
+        SELECT position, stream_id, version, user_id, type, data::text,
+               coalesce((metadata ->> 'schema_version')::integer, 1),
+               recorded_at
+          FROM events
+         WHERE (user_id, stream_id, version) > ($1, $2, $3)
+           AND position <= $4
+         UNION ALL
+        SELECT 0, stream_id, version, user_id, type, data::text,
+               coalesce((metadata ->> 'schema_version')::integer, 1),
+               recorded_at
+          FROM pending_events
+         WHERE (user_id, stream_id, version) > ($1, $2, $3)
+       ) AS log
+ ORDER BY user_id, stream_id, version
+ LIMIT $5
+
+-- name: pending
+-- How many committed events wait for their positions.
+SELECT count(*)
+  FROM pending_events
+
+-- name: sequence
+-- Every committed event given its position, waiting for a sequencer at work.
+SELECT sequence_events()
+
 -- name: log_after
 -- The log in position order after a position, for catching up.
 SELECT position, stream_id, version, user_id, type, data::text,

@@ -8,6 +8,11 @@ SELECT position, stream_id, version, user_id, type, data, metadata, recorded_at
    AND stream_id = $2
  ORDER BY version
 
+-- name: sequence
+-- Give every committed pending event its position, before reading the log ($1: wait for
+-- a sequencer already at work, or give up at once and return -1).
+SELECT sequence_events($1)
+
 -- name: read_all
 SELECT position, stream_id, version, user_id, type, data, metadata, recorded_at
   FROM events
@@ -26,7 +31,7 @@ SELECT position, stream_id, version, user_id, type, data, metadata, recorded_at
 -- name: read_all_of_type
 -- No (type, position) index: there are four types, each a large share of the log, so
 -- walking positions and skipping other types reads few rows per event returned, while
--- another index would slow every append inside the global append lock.
+-- another index would slow every move into the log.
 SELECT position, stream_id, version, user_id, type, data, metadata, recorded_at
   FROM events
  WHERE position > $1
@@ -45,5 +50,5 @@ SELECT position, stream_id, version, user_id, type, data, metadata, recorded_at
 
 -- name: head
 -- The newest position in the log, 0 when it is empty.
-SELECT coalesce(max(position), 0)
-  FROM events
+SELECT position
+  FROM log_head

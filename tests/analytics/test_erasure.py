@@ -76,6 +76,7 @@ async def test_erasing_a_user_removes_their_personal_data_and_keeps_the_shape_of
     assert all(e.position > before[-1].position for e in after[6:])
     # No title, description or actor of the user is left in the log or the read table.
     async with pool.acquire() as conn:
+        await event_store.sequence(conn)  # every event acknowledged so far, in the log
         dumped = await conn.fetchval(
             "SELECT string_agg(data::text || metadata::text, ' ') FROM events WHERE user_id = $1",
             user,

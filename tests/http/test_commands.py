@@ -11,6 +11,7 @@ from tests.support.random_refs import random_user
 
 async def events_of(pool: asyncpg.Pool, user: str, task_id: str) -> list[tuple[str, dict]]:
     async with pool.acquire() as conn:
+        await event_store.sequence(conn)  # every event acknowledged so far, in the log
         stream = await event_store.read_stream(conn, user, UUID(task_id))
     return [(e.type, dict(_data(e.event))) for e in stream]
 

@@ -8,6 +8,7 @@ from litestar.testing import AsyncTestClient
 
 from app.main import create_app
 from app.settings import Settings
+from app.storage import event_store
 from tests.support.checks import TASK_ID
 from tests.support.proxy import DatabaseProxy
 from tests.support.random_refs import random_user
@@ -27,6 +28,7 @@ def assert_problem(response, status: int) -> dict:  # type: ignore[no-untyped-de
 
 async def event_count(pool: asyncpg.Pool, user: str) -> int:
     async with pool.acquire() as conn:
+        await event_store.sequence(conn)  # every event acknowledged so far, in the log
         return await conn.fetchval("SELECT count(*) FROM events WHERE user_id = $1", user)
 
 

@@ -6,6 +6,7 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
+from app.storage import event_store
 from tests.support.checks import TASK_ID, assert_4xx_problem, assert_tells_nothing
 from tests.support.random_refs import random_user
 from tests.support.tokens import bearer, token
@@ -63,6 +64,7 @@ async def test_sql_looking_strings_are_stored_and_returned_verbatim(
     task = (await client.get(f"/api/{user}/tasks/{response.json()['id']}")).json()
     assert (task["title"], task["description"]) == (nasty, nasty * 10)
     async with pool.acquire() as conn:
+        await event_store.sequence(conn)  # every event acknowledged so far, in the log
         data = await conn.fetchval("SELECT data FROM events WHERE user_id = $1", user)
         keys = await conn.fetchval("SELECT key FROM idempotency_keys WHERE user_id = $1", user)
     assert data["title"] == nasty

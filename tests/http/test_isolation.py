@@ -13,6 +13,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from app.storage import event_store
 from tests.support.random_refs import random_user
 from tests.support.tokens import bad_tokens, bearer
 
@@ -70,6 +71,7 @@ async def alices_task(client: AsyncTestClient) -> tuple[str, str]:
 
 async def snapshot(pool: asyncpg.Pool, user: str) -> list[tuple[object, ...]]:
     async with pool.acquire() as conn:
+        await event_store.sequence(conn)  # every event acknowledged so far, in the log
         rows = await conn.fetch(
             "SELECT stream_id, version, type FROM events WHERE user_id = $1 ORDER BY position",
             user,

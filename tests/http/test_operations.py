@@ -8,6 +8,7 @@ from litestar.testing import AsyncTestClient
 
 from app.main import create_app
 from app.settings import Settings
+from app.storage import event_store
 from tests.support.random_refs import random_user
 from tests.support.servers import signed_client
 
@@ -81,6 +82,7 @@ async def test_a_request_id_is_echoed_or_made_and_recorded_on_the_event(
     made = await client.get(f"/api/{user}/tasks", headers={"X-Request-ID": "bad id\twith tab"})
     assert made.headers["x-request-id"] not in ("", "bad id\twith tab")
     async with pool.acquire() as conn:
+        await event_store.sequence(conn)  # every event acknowledged so far, in the log
         metadata = await conn.fetchval("SELECT metadata FROM events WHERE user_id = $1", user)
     assert metadata == {"request_id": "trace-123", "actor": user, "schema_version": 1}
 

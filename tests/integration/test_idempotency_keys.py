@@ -42,6 +42,7 @@ async def test_an_append_whose_key_is_taken_rolls_back_its_events_and_row(
             else:
                 with pytest.raises(KeyAlreadyUsed):
                     await append
+        await event_store.sequence(conn)  # every event acknowledged so far, in the log
         streams = await conn.fetch("SELECT DISTINCT stream_id FROM events WHERE user_id = $1", user)
         rows = await conn.fetch("SELECT id FROM tasks WHERE user_id = $1", user)
         kept = await conn.fetchrow("SELECT * FROM idempotency_keys WHERE user_id = $1", user)

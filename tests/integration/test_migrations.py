@@ -58,6 +58,7 @@ async def test_every_migration_can_run_again_on_a_database_in_use(fresh_database
                 await conn.execute(file.text)
             except asyncpg.PostgresError as exc:
                 raise AssertionError(f"{file.name} cannot run twice: {exc}") from exc
+        await conn.execute("SELECT sequence_events()")  # the acknowledged create, in the log
         assert await conn.fetchval("SELECT count(*) FROM events") == 1
         assert await conn.fetchval("SELECT title FROM tasks") == "kept"
     finally:

@@ -7,6 +7,7 @@ import uuid
 import asyncpg
 import httpx
 
+from app.storage import event_store
 from tests.support.tokens import SECRET
 
 # A task id no test creates.
@@ -36,4 +37,5 @@ def key() -> dict[str, str]:
 async def count(pool: asyncpg.Pool, table: str, user: str) -> int:
     assert table in ("events", "tasks", "idempotency_keys")
     async with pool.acquire() as conn:
+        await event_store.sequence(conn)  # every event acknowledged so far, in the log
         return await conn.fetchval(f"SELECT count(*) FROM {table} WHERE user_id = $1", user)

@@ -19,13 +19,12 @@ def created_v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def write_raw(conn: asyncpg.Connection, user: str, rows: list[tuple]) -> Any:
-    """Insert rows as an old deployment would have, in the caller's transaction; the append
-    lock keeps the feed gap-free."""
+    """Insert rows as an old deployment would have, in the caller's transaction, and give
+    them their positions (the sequencer's lock then stays held until that transaction ends)."""
     stream_id = uuid4()
-    await conn.execute("SELECT pg_advisory_xact_lock(tasks_lock_key('append'))")
     for version, type_name, data, schema_version in rows:
         await conn.execute(
-            "INSERT INTO events (user_id, stream_id, version, type, data, metadata,"
+            "INSERT INTO pending_events (user_id, stream_id, version, type, data, metadata,"
             " recorded_at) VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb, $7)",
             user,
             stream_id,
@@ -35,6 +34,7 @@ async def write_raw(conn: asyncpg.Connection, user: str, rows: list[tuple]) -> A
             json.dumps({"actor": user, "schema_version": schema_version}),
             datetime(2020, 1, version, tzinfo=UTC),
         )
+    await conn.execute("SELECT sequence_events()")
     return stream_id
 
 

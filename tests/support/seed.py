@@ -27,9 +27,10 @@ def new_task(user: str = "alice", title: str = "t", at: datetime | None = None) 
     )
 
 
-async def create(conn: asyncpg.Connection, task: Task) -> int:
-    """Append the task's TaskCreated (and its read row); the event's position."""
-    return await event_store.append(
+async def queue(conn: asyncpg.Connection, task: Task) -> None:
+    """Append the task's TaskCreated (and its read row), in the caller's transaction if it
+    has one: the event waits for the sequencer."""
+    await event_store.append(
         conn,
         state=task,
         expected_version=0,
@@ -37,6 +38,26 @@ async def create(conn: asyncpg.Connection, task: Task) -> int:
         metadata={},
         recorded_at=task.created_at,
     )
+
+
+async def create(conn: asyncpg.Connection, task: Task) -> int:
+    """Append the task's TaskCreated (and its read row) and sequence it; its position."""
+    await queue(conn, task)
+    return await position_of(conn, task.user_id, task.id)
+
+
+async def position_of(
+    conn: asyncpg.Connection, user: str, stream_id: UUID, version: int = 1
+) -> int:
+    """The position of a committed event, sequencing it first if it still waits."""
+    await event_store.sequence(conn)
+    position: int = await conn.fetchval(
+        "SELECT position FROM events WHERE user_id = $1 AND stream_id = $2 AND version = $3",
+        user,
+        stream_id,
+        version,
+    )
+    return position
 
 
 async def append_one(conn: asyncpg.Connection, user: str) -> tuple[int, str]:
@@ -67,7 +88,7 @@ class Writer:
         )
         new_state = evolve(self.state, recorded)
         assert new_state is not None
-        position = await event_store.append(
+        await event_store.append(
             self.conn,
             state=new_state,
             expected_version=version,
@@ -76,4 +97,4 @@ class Writer:
             recorded_at=at,
         )
         self.state = new_state
-        return position
+        return await position_of(self.conn, self.user_id, self.task_id, version + 1)

@@ -7,6 +7,7 @@ import asyncpg
 import httpx
 from litestar.testing import AsyncTestClient
 
+from app.storage import event_store
 from tests.support.random_refs import random_user
 from tests.support.servers import LiveServer
 
@@ -72,6 +73,7 @@ async def test_concurrent_updates_of_different_fields_are_all_kept(
 async def events_of(pool: asyncpg.Pool, user: str, task_id: str) -> list[tuple[int, bool | None]]:
     """(version, completion it sets or None) for each event, read straight from the log."""
     async with pool.acquire() as conn:
+        await event_store.sequence(conn)  # every event acknowledged so far, in the log
         rows = await conn.fetch(
             "SELECT version, type, data FROM events WHERE user_id = $1 AND stream_id = $2"
             " ORDER BY version",

@@ -8,6 +8,8 @@ import asyncpg
 import httpx
 import pytest
 
+from app.runtime.locks import lock_key
+from app.runtime.migrate import migrate_url
 from tests.support.random_refs import random_user
 from tests.support.servers import LiveServer
 from tests.support.sse import EventStream
@@ -140,3 +142,29 @@ async def test_stopping_the_server_ends_open_streams_cleanly(migrated_url: str) 
         await asyncio.to_thread(server.stop)
     errors = server.log_text()
     assert "Traceback" not in errors and "ERROR" not in errors, errors
+
+
+async def test_with_no_leader_to_sequence_a_stream_still_gets_every_event(
+    fresh_database: str,
+) -> None:
+    """The background sequencer runs on the leader. Without one (a failover), a stream opened
+    after a command still starts with its events, and the hub's poll moves the rest on."""
+    await migrate_url(fresh_database)
+    holder = await asyncpg.connect(fresh_database)
+    await holder.execute("SELECT pg_advisory_lock($1)", lock_key("leader"))  # never ours
+    server = LiveServer(fresh_database, TASKS_STREAM_POLL_SECONDS="0.2")
+    try:
+        await asyncio.to_thread(server.wait_ready)
+        user = random_user()
+        async with server.client() as client:
+            first = (await client.post(f"/api/{user}/tasks", json={"title": "t"})).json()
+            async with client.stream("GET", "/api/events/stream?after=0") as response:
+                stream = EventStream(response)
+                assert [e["data"]["stream_id"] for e in await stream.take(1)] == [first["id"]]
+                url = await write_history(client, user)
+                later = await stream.take(4)
+            history = (await client.get(f"{url}/history")).json()
+        assert [e["id"] for e in later] == [e["position"] for e in history]
+    finally:
+        await asyncio.to_thread(server.stop)
+        await holder.close()

@@ -8,6 +8,7 @@ import asyncpg
 import httpx
 import pytest
 
+from app.storage import event_store
 from tests.support.load import until
 from tests.support.random_refs import random_user
 from tests.support.servers import LiveServer
@@ -65,6 +66,7 @@ async def test_a_command_stuck_behind_a_lock_gets_503_and_so_does_a_request_left
     finally:
         server.stop()
     async with pool.acquire() as conn:
+        await event_store.sequence(conn)  # every event acknowledged so far, in the log
         versions = await conn.fetch(
             "SELECT version FROM events WHERE user_id = $1 ORDER BY version", user
         )
