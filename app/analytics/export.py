@@ -18,6 +18,7 @@ from typing import Any, BinaryIO, Literal
 
 import asyncpg
 
+from app.storage import event_store
 from sql import queries
 
 _SQL = queries("export")
@@ -70,7 +71,7 @@ async def _connections(dsn: str, filters: Filters, count: int) -> AsyncIterator[
             stack.push_async_callback(conn.close)
             conns.append(conn)
         # Every event acknowledged before the export started gets its position, so it is in.
-        await conns[0].execute("SELECT sequence_events()")
+        await event_store.sequence(conns[0])
         await _begin(conns[0], filters, None)
         snapshot = await conns[0].fetchval("SELECT pg_export_snapshot()") if count > 1 else None
         for conn in conns[1:]:

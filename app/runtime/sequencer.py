@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from app.storage import event_store
+
 # After a move, the next look: long enough for the commands of a busy moment to gather
 # into one move, short enough to keep the live stream a few milliseconds behind.
 BUSY_PAUSE = 0.002
@@ -33,7 +35,7 @@ async def run_sequencer(
     pause = BUSY_PAUSE
     while True:
         # Never queue behind a reader's move (-1): that one does this loop's work meanwhile.
-        moved: int = await conn.fetchval("SELECT sequence_events(false)")
+        moved = await event_store.sequence(conn, wait=False)
         if moved > 0:
             stats.moves += 1
             stats.events += moved
