@@ -26,7 +26,8 @@
 --    its version check and reload, instead of writing the old title back.
 -- 4. UserErased goes in the user's own stream (user_stream_id), never a task's.
 -- 5. The erasure's own events are queued as any command's are, and sequenced before the
---    commit, so the position returned is the UserErased event's.
+--    commit (the TaskErased events, then UserErased), so the position returned is the
+--    UserErased event's, and it comes after the events it counts.
 CREATE OR REPLACE FUNCTION erase_user(
     p_user_id    text,
     p_erased_by  text,
@@ -79,6 +80,7 @@ BEGIN
       FROM erased
      ORDER BY erased.id;
     GET DIAGNOSTICS tasks_redacted = ROW_COUNT;
+    PERFORM sequence_events();  -- the TaskErased events first, then the UserErased that counts them
 
     INSERT INTO pending_events (user_id, stream_id, version, type, data, metadata, recorded_at)
     SELECT p_user_id, user_stream_id(p_user_id), coalesce(max(e.version), 0) + 1, 'UserErased',
