@@ -24,6 +24,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -112,6 +113,46 @@ async def _visible(task: str) -> bool:
         " AND position <= (SELECT visible FROM log_head))", uuid.UUID(task)))
 
 
+def _ticks(pid: int) -> int:
+    """CPU clock ticks of a process, with those of its children it has waited for."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+
+
+def cpu_seconds(root: int) -> float:
+    """CPU seconds of a process tree so far: the root's own and waited-for children's, plus
+    its live children's (a PostgreSQL server's connections and workers)."""
+    total = _ticks(root)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == root:
+                total += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def servers(url: str) -> dict[str, int]:
+    """The postmaster of each node of a Citus cluster started here (name -> pid), none for a
+    plain server (shared with others on this machine, so not counted)."""
+    found = {}
+    for pidfile in Path(tempfile.gettempdir()).glob("tasks-citus-*/*/postmaster.pid"):
+        port = pidfile.read_text().splitlines()[3]
+        if str(urlsplit(url).port) == port:
+            found["coordinator"] = int(pidfile.read_text().splitlines()[0])
+        elif pidfile.parent.parent == _cluster_dir(url):
+            found[f"worker {port}"] = int(pidfile.read_text().splitlines()[0])
+    return found
+
+
+def _cluster_dir(url: str) -> Path | None:
+    for pidfile in Path(tempfile.gettempdir()).glob("tasks-citus-*/*/postmaster.pid"):
+        if pidfile.read_text().splitlines()[3] == str(urlsplit(url).port):
+            return pidfile.parent.parent
+    return None
+
+
 async def measure(label: str, url: str, args: argparse.Namespace, secret: str,
                   tokens: str) -> dict[str, object]:
     global _PROBE
@@ -122,14 +163,20 @@ async def measure(label: str, url: str, args: argparse.Namespace, secret: str,
     row: dict[str, object] = {"label": label}
     server = serve(env, args.workers)
     try:
+        nodes = {"service": server.pid, **servers(url)}
         for scenario in ("create", "mixed"):
             await asyncio.to_thread(wrk, scenario, args.warmup, tokens)
+            before = {name: cpu_seconds(pid) for name, pid in nodes.items()}
             out = await asyncio.to_thread(wrk, scenario, args.duration, tokens)
+            used = {name: cpu_seconds(pid) - before[name] for name, pid in nodes.items()}
             refused = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+            rps = float(WRK_LINE.search(out).group(1))  # type: ignore[union-attr]
             row[scenario] = {
-                "rps": float(WRK_LINE.search(out).group(1)),  # type: ignore[union-attr]
+                "rps": rps,
                 "p50": percentile(out, "50%"), "p99": percentile(out, "99%"),
                 "non_2xx": int(refused.group(1)) if refused else 0,
+                # CPU milliseconds per request, per process tree
+                "cpu_ms": {n: 1000 * u / (rps * args.duration) for n, u in used.items()},
             }
         _PROBE = await asyncpg.connect(url)
         try:
@@ -200,6 +247,19 @@ def report(rows: list[dict[str, object]], args: argparse.Namespace) -> None:
             f"\n{r['label']} / plain: create {c['rps'] / base_c['rps']:.2f}, mixed"
             f" {m['rps'] / base_m['rps']:.2f}"
         )
+    lines.append("\nCPU per request (ms, the process tree's CPU time over the measured window"
+                 " divided by the requests served; the plain server is shared with other work on"
+                 " this machine and not counted):\n")
+    columns = list(dict.fromkeys(
+        name for r in rows for sc in ("create", "mixed") for name in r[sc]["cpu_ms"]  # type: ignore[index]
+    ))
+    lines.append("| database | scenario | " + " | ".join(columns) + " |")
+    lines.append("| --- | --- |" + " --- |" * len(columns))
+    for r in rows:
+        for scenario in ("create", "mixed"):
+            cpu = r[scenario]["cpu_ms"]  # type: ignore[index]
+            cells = [f"{cpu[c]:.2f}" if c in cpu else "" for c in columns]
+            lines.append(f"| {r['label']} | {scenario} | " + " | ".join(cells) + " |")
     table = "\n".join(lines)
     print(table)
     command = (
