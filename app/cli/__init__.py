@@ -4,7 +4,7 @@ import argparse
 import logging
 from collections.abc import Callable
 
-from app.cli import analysts, rebuild, serve
+from app.cli import analysts, imports, rebuild, serve
 from app.settings import Settings
 
 
@@ -14,6 +14,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_commands(sub)
     analysts.add_commands(sub)
     rebuild.add_commands(sub)
+    imports.add_commands(sub)
     return parser
 
 
