@@ -19,6 +19,7 @@ from app.api.deps import DEPENDENCIES, TaskRequest
 from app.api.observe import Metrics, Observer, quiet_library_tracebacks
 from app.api.openapi import close_request_bodies
 from app.api.ops import health, metrics, ready
+from app.api.options import SharedPathOptions
 from app.api.problems import exception_handlers
 from app.api.queries import TaskQueries
 from app.runtime.db import create_pool
@@ -91,9 +92,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = TaskApp(
         route_handlers=[
             # One router: Litestar cannot merge two controllers on one path otherwise.
+            # SharedPathOptions first: it answers OPTIONS on the paths the two share.
             Router(
                 "/",
-                route_handlers=[TaskCommands, TaskQueries, Audit],
+                route_handlers=[SharedPathOptions, TaskCommands, TaskQueries, Audit],
                 guards=[require_token],
                 security=[{"bearer": []}],
             ),

@@ -116,7 +116,7 @@ class TaskQueries(Controller):
             str | None,
             QueryParameter(max_length=64, description="the task at this RFC 3339 time"),
         ] = None,
-    ) -> Response[Any]:
+    ) -> Response[TaskOut]:
         """The task now (from the read table), or as it stood at a version or time (folded)."""
         task: Task | None
         if version is not None or as_of is not None:
@@ -129,7 +129,9 @@ class TaskQueries(Controller):
         if task is None:
             raise TaskNotFound()
         if params.etag_matches(if_none_match, task.version):
-            return Response(
+            # No body; the annotation is the 200's, which the OpenAPI document shows.
+            not_modified: Response[Any] = Response(
                 None, status_code=HTTP_304_NOT_MODIFIED, headers={"ETag": f'"{task.version}"'}
             )
+            return cast("Response[TaskOut]", not_modified)
         return task_response(task)
