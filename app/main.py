@@ -9,13 +9,13 @@ from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from app.api.audit import Audit
 from app.api.auth import require_token
 from app.api.commands import TaskCommands
 from app.api.deps import DEPENDENCIES, TaskRequest
+from app.api.docs_ui import DOCS_NOTE, assets, render_plugins
 from app.api.observe import Metrics, Observer, quiet_library_tracebacks
 from app.api.openapi import close_request_bodies
 from app.api.ops import health, metrics, ready
@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             ready,
             metrics,
+            assets(),
         ],
         dependencies=DEPENDENCIES,
         request_class=TaskRequest,
@@ -119,9 +120,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Tasks",
             version="1.0.0",
-            description="An event-sourced task service. The contract: API.md.",
+            description=f"An event-sourced task service. The contract: API.md. {DOCS_NOTE}",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=render_plugins(),
             components=Components(security_schemes={"bearer": BEARER}),
         ),
         debug=False,
