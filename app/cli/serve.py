@@ -8,6 +8,7 @@ import signal
 import sys
 from types import FrameType
 
+from app import logs
 from app.cli.database import database_url
 from app.settings import Settings
 
@@ -29,6 +30,17 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def _stop_on_hangup(signum: int, frame: FrameType | None) -> None:
+    os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's graceful stop, then _exit_on_sigterm
+
+
+async def _reachable(url: str, seconds: float) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url, timeout=seconds)
+    await conn.close()
+
+
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -43,11 +55,17 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         # environment (an embedded database's secret lives in its data folder).
         os.environ["TASKS_AUTH_SECRET"] = secret
     # uvicorn re-raises SIGTERM once it has shut down; by default that would end the process
-    # before the embedded PostgreSQL below is stopped. Exit normally instead.
+    # before the embedded PostgreSQL below is stopped. Exit normally instead. A closed
+    # terminal (SIGHUP) stops the service the same way, PostgreSQL included.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    signal.signal(signal.SIGHUP, _stop_on_hangup)
     with database_url(settings) as url:
+        # Fail here, in one line (app/cli/__init__.py), not as a traceback from the app's
+        # start-up after "serving on ..." was already said.
+        asyncio.run(_reachable(url, settings.pool_acquire_timeout))
         os.environ["DATABASE_URL"] = url
-        log.info("serving on http://%s:%d with %d worker(s)", host, port, workers)
+        where = "" if settings.database_url else f", data in {settings.data_dir.resolve()}"
+        log.info("serving on http://%s:%d with %d worker(s)%s", host, port, workers, where)
         if not settings.auth_disabled:
             log.info("requests need a bearer token: `tasks token alice` prints one for alice")
         uvicorn.run(
@@ -57,6 +75,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             port=port,
             workers=workers,
             log_level=settings.log_level.lower(),
+            log_config=logs.uvicorn_config(settings.log_level),
             access_log=False,
             proxy_headers=False,
             # Event streams never finish on their own: cut them so a stop cannot hang.
