@@ -1,5 +1,7 @@
 """Settings from the environment (prefix TASKS_) or a .env file."""
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -8,6 +10,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # HS256 keys shorter than the hash output (32 bytes) are guessable; RFC 7518 3.2.
 MIN_SECRET_CHARS = 32
+
+
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    """One data folder per user, wherever a command runs from (XDG base directories): a
+    folder relative to the current one gave `tasks token`, run elsewhere, a secret of its
+    own, and the service answered its tokens with 401."""
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "tasks"
 
 
 class Settings(BaseSettings):
@@ -21,7 +31,10 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "TASKS_DATABASE_URL"),
         description="PostgreSQL URL; unset starts an embedded PostgreSQL in data_dir",
     )
-    data_dir: Path = Field(default=Path(".tasks-data"), description="embedded PostgreSQL folder")
+    data_dir: Path = Field(
+        default_factory=lambda: default_data_dir(os.environ),
+        description="the embedded PostgreSQL's folder and its token secret",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)

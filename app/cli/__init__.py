@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from app import logs
 from app.cli import analysts, rebuild, serve
+from app.cli.database import warn_of_an_old_data_folder
 from app.settings import Settings, settings_problem
 
 # What a shell reports for a command killed by SIGPIPE (128 + 13).
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         return _fail(f"invalid settings: {settings_problem(exc)}")
     logs.configure(settings.log_level)
+    warn_of_an_old_data_folder(settings)
     run: Callable[[argparse.Namespace, Settings], int] = args.run
     from app.runtime.db import DATABASE_UNAVAILABLE
 

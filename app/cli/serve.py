@@ -15,12 +15,12 @@ from app.settings import Settings
 log = logging.getLogger("tasks")
 
 
-def _signing_secret(settings: Settings) -> str | None:
+def _signing_secret(settings: Settings, *, create: bool) -> str | None:
     """The token secret, or None (after saying why) when there is none to be had."""
     from app.tokens import AuthConfigError, current_secret
 
     try:
-        return current_secret(settings)
+        return current_secret(settings, create=create)
     except AuthConfigError as exc:
         print(f"tasks: {exc}", file=sys.stderr)
         return None
@@ -48,7 +48,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     port = args.port or settings.port
     workers = args.workers or settings.workers
     if not settings.auth_disabled:
-        secret = _signing_secret(settings)
+        secret = _signing_secret(settings, create=True)
         if secret is None:
             return 2
         # Workers are separate processes: they find the secret, like the database, in the
@@ -112,7 +112,7 @@ def token(args: argparse.Namespace, settings: Settings) -> int:
     if unknown := [role for role in args.role if role not in ROLES]:
         print(f"tasks: no role {unknown[0]!r}; the roles are: {', '.join(ROLES)}", file=sys.stderr)
         return 2
-    secret = _signing_secret(settings)
+    secret = _signing_secret(settings, create=False)
     if secret is None:
         return 2
     print(mint(secret, args.user, args.role, args.ttl))
