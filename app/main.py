@@ -12,6 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from app import logs
 from app.api.audit import Audit
 from app.api.auth import require_token
 from app.api.commands import TaskCommands
@@ -57,7 +58,8 @@ async def _database(app: Litestar) -> AsyncIterator[None]:
         stack.push_async_callback(app.state.pool.close)
         if settings.migrate_on_start:
             async with app.state.pool.acquire() as conn:
-                await migrate(conn)
+                if applied := await migrate(conn):  # each one's name at DEBUG
+                    log.info("applied %d migration(s) and SQL definition(s)", len(applied))
         app.state.replicas = await open_replicas(app.state.pool, settings)
         if app.state.replicas:
             stack.push_async_callback(app.state.replicas.close)
@@ -114,7 +116,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Litestar configures the root logger itself (at INFO unless told): TASKS_LOG_LEVEL
         # has to be handed to it, or the access log is written whatever the setting says.
         logging_config=LoggingConfig(
-            root={"handlers": ["queue_listener"], "level": settings.log_level}
+            root={"handlers": ["queue_listener"], "level": settings.log_level},
+            formatters={"standard": {"format": logs.FORMAT}},
         ),
         request_max_body_size=settings.max_body_bytes,
         cors_config=CORSConfig(allow_origins=settings.cors_origins)

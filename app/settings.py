@@ -1,9 +1,9 @@
 """Settings from the environment (prefix TASKS_) or a .env file."""
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # HS256 keys shorter than the hash output (32 bytes) are guessable; RFC 7518 3.2.
@@ -72,3 +72,22 @@ class Settings(BaseSettings):
     auth_disabled: bool = False
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=1)
     idempotency_purge_seconds: float = Field(default=300, gt=0, description="purge interval")
+
+
+def settings_problem(error: ValidationError) -> str:
+    """One line naming each rejected variable and what it must be (never its value)."""
+    return "; ".join(f"{_variable(e['loc'])}: {_rule(e)}" for e in error.errors())
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    name = str(loc[0]) if loc else "?"
+    if name == "database_url":
+        return "DATABASE_URL"
+    return f"TASKS_{name.upper()}"
+
+
+def _rule(error: Any) -> str:
+    limit = error.get("ctx", {}).get("min_length")
+    if error["type"] == "too_short" and limit is not None:
+        return f"must be at least {limit} characters"  # pydantic says "items" of a SecretStr
+    return str(error["msg"])

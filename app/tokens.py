@@ -17,6 +17,8 @@ log = logging.getLogger("tasks.auth")
 
 ALGORITHM = "HS256"
 AUDITOR = "auditor"
+# Every role a token can carry that means something to this service.
+ROLES = (AUDITOR,)
 SECRET_FILE = "auth-secret"
 # Clock skew tolerated between whoever minted a token and this server.
 LEEWAY_SECONDS = 10
@@ -76,13 +78,22 @@ class Authenticator:
                 continue
             except jwt.ExpiredSignatureError:
                 raise TokenRejected("The token has expired.") from None
+            except jwt.MissingRequiredClaimError as exc:
+                raise TokenRejected(
+                    f"The token has no `{exc.claim}` claim; every token needs `sub` and `exp`."
+                ) from None
             except jwt.InvalidTokenError:
                 raise TokenRejected("The token is not valid.") from None
             try:
                 return msgspec.convert(payload, Claims)
             except msgspec.ValidationError:
                 raise TokenRejected("The token's sub or roles claim is not valid.") from None
-        raise TokenRejected("The token is not valid.")
+        # Safe to say: it tells a caller nothing about the secret, and it is the usual cause
+        # (a token made with another TASKS_AUTH_SECRET, or another data folder's secret).
+        raise TokenRejected(
+            "The token's signature does not match this server's secret: it was signed with"
+            " another one (see docs/security.md, the secret)."
+        )
 
     def mint(self, user: str, roles: Sequence[str] = (), ttl: int = DEFAULT_TTL_SECONDS) -> str:
         return mint(self._keys[0], user, roles, ttl)

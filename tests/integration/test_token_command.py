@@ -58,3 +58,11 @@ def test_the_data_folder_secret_is_made_once_private_and_reused(tmp_path: Path) 
     done = run_cli("token", "bob", TASKS_DATA_DIR=str(tmp_path))
     assert done.returncode == 0, done.stderr
     assert jwt.decode(done.stdout.strip(), first, algorithms=["HS256"])["sub"] == "bob"
+
+
+def test_a_role_the_service_does_not_know_is_refused_naming_the_roles() -> None:
+    done = run_cli("token", "alice", "--role", "admin", TASKS_AUTH_SECRET=SECRET)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1
+    assert "'admin'" in done.stderr and AUDITOR in done.stderr
