@@ -29,6 +29,7 @@ from app.runtime.jobs import deployment_jobs
 from app.runtime.leader import Leader
 from app.runtime.migrate import migrate
 from app.runtime.replicas import open_replicas
+from app.runtime.stalls import GC_PAUSES, LoopLag, freeze_startup_heap
 from app.settings import Settings
 from app.tokens import authenticator
 
@@ -74,6 +75,11 @@ async def _database(app: Litestar) -> AsyncIterator[None]:
         app.state.hub = EventHub(dsn, app.state.pool, poll_seconds=settings.stream_poll_seconds)
         stack.push_async_callback(app.state.hub.close)
         stack.callback(end_streams_on_stop(app.state.hub))
+        app.state.loop_lag.start()
+        stack.push_async_callback(app.state.loop_lag.stop)
+        if settings.gc_freeze:
+            frozen = freeze_startup_heap()
+            log.debug("gc.freeze(): %d start-up objects left out of collections", frozen)
         yield
 
 
@@ -139,6 +145,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             " service can read and change every user's tasks"
         )
         app.state.readiness_notes["authentication"] = "disabled"
+    app.state.loop_lag = LoopLag()
+    GC_PAUSES.install()
     app.state.metrics = Metrics(app.state)
     app.state.observer = Observer(app.state.metrics)
     return app

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(default=10_000, ge=0)
     db_application_name: str = Field(default="tasks", min_length=1, max_length=63)
     migrate_on_start: bool = True
+    gc_freeze: bool = Field(
+        default=True, description="gc.freeze() after start-up: full collections skip that heap"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = 64 * 1024

@@ -8,20 +8,43 @@ from collections.abc import Iterable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
+
+from app.runtime.db import WAIT_BUCKETS
+from app.runtime.stalls import GC_PAUSES, STALL_BUCKETS, Counts
 
 access_log = logging.getLogger("tasks.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 
 
+def _buckets(bounds: tuple[float, ...], counts: list[int]) -> list[tuple[str, float]]:
+    """Prometheus's cumulative buckets from per-slot counts (the last slot: above all bounds)."""
+    out: list[tuple[str, float]] = []
+    total = 0
+    for bound, count in zip(bounds, counts, strict=False):
+        total += count
+        out.append((repr(bound), total))
+    out.append(("+Inf", total + counts[-1]))
+    return out
+
+
+def _histogram(family: HistogramMetricFamily, labels: list[str], h: Counts) -> None:
+    family.add_metric(labels, _buckets(STALL_BUCKETS, h.counts), h.sum)
+
+
 class StateCollector(Collector):
-    """Connection pool use and leadership, read at scrape time."""
+    """Connection pool use and waits, leadership, loop lag and GC pauses, read at scrape time."""
 
     def __init__(self, state: Any) -> None:
         self._state = state
 
-    def collect(self) -> Iterable[GaugeMetricFamily | CounterMetricFamily]:
+    def collect(self) -> Iterable[Metric]:
         pool = getattr(self._state, "pool", None)
         gauge = GaugeMetricFamily(
             "tasks_db_pool_connections", "Database pool connections", labels=["state"]
@@ -32,6 +55,48 @@ class StateCollector(Collector):
             gauge.add_metric(["idle"], idle)
             gauge.add_metric(["max"], pool.get_max_size())
         yield gauge
+        gate = getattr(pool, "gate", None)
+        if gate is not None:
+            wait = HistogramMetricFamily(
+                "tasks_db_pool_wait_seconds",
+                "Time a request waited for a pooled connection (first come, first served)",
+            )
+            counts = list(gate.wait_counts)
+            counts[0] += gate.acquires - gate.waits  # served at once
+            wait.add_metric([], _buckets(WAIT_BUCKETS, counts), gate.wait_seconds)
+            yield wait
+            yield GaugeMetricFamily(
+                "tasks_db_pool_waiting", "Requests waiting for a connection now", gate.waiting
+            )
+            yield GaugeMetricFamily(
+                "tasks_db_pool_wait_max_seconds", "Longest wait for a connection", gate.wait_max
+            )
+        loop_lag = getattr(self._state, "loop_lag", None)
+        if loop_lag is not None:
+            lag = HistogramMetricFamily(
+                "tasks_event_loop_lag_seconds",
+                f"How late the event loop ran a timer due every {loop_lag.interval:g} s",
+            )
+            _histogram(lag, [], loop_lag.lag)
+            yield lag
+            yield GaugeMetricFamily(
+                "tasks_event_loop_lag_max_seconds",
+                "Longest event loop lag since start",
+                loop_lag.lag.max,
+            )
+        pauses = HistogramMetricFamily(
+            "tasks_gc_pause_seconds",
+            "Garbage collector pauses (the whole process stops) by generation",
+            labels=["generation"],
+        )
+        for generation, h in enumerate(GC_PAUSES.by_generation):
+            _histogram(pauses, [str(generation)], h)
+        yield pauses
+        yield GaugeMetricFamily(
+            "tasks_gc_pause_max_seconds",
+            "Longest garbage collector pause since start",
+            max(h.max for h in GC_PAUSES.by_generation),
+        )
         leader = getattr(self._state, "leader", None)
         if leader is not None:
             yield GaugeMetricFamily(

@@ -50,6 +50,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
     return created_at, parsed.id
 
 
+# A hand-made cursor without a limit pages at this size (the Link header always has one).
+CURSOR_PAGE = 100
+
+
 class TaskQueries(Controller):
     path = "/api/{user_id:str}/tasks"
     tags = ["queries"]
@@ -60,16 +64,27 @@ class TaskQueries(Controller):
         owner: NamedDependency[str],
         reader: NamedDependency[asyncpg.Pool],
         completed: FromQuery[bool | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        limit: Annotated[
+            int | None,
+            QueryParameter(
+                ge=1,
+                le=1000,
+                description="page size; without it (and without cursor) every task is listed",
+            ),
+        ] = None,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Response[list[TaskOut]]:
+        """The user's tasks, newest first: every one of them, or a page when `limit` (or a
+        `cursor`) asks for one, as the CRUD service's clients, which never page, expect."""
         after = decode_cursor(cursor) if cursor else None
+        if limit is None and after is not None:
+            limit = CURSOR_PAGE
+        fetch = None if limit is None else limit + 1
         rows = await read(
-            reader,
-            lambda c: list_json(c, owner, completed=completed, after=after, limit=limit + 1),
+            reader, lambda c: list_json(c, owner, completed=completed, after=after, limit=fetch)
         )
         headers = {}
-        if len(rows) > limit:
+        if limit is not None and len(rows) > limit:
             rows = rows[:limit]
             query = {
                 "limit": limit,
