@@ -94,9 +94,12 @@ class _Acquired:
 
     async def __aexit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
         try:
-            # A connection cancelled mid-query (a request cut short) is closed too: asyncpg
-            # may still wait for the server to confirm the cancel, and the pool's close() for it.
-            if isinstance(exc, (*BROKEN_CONNECTION, asyncio.CancelledError)) and self._conn:
+            # A connection cancelled mid-query (a request cut short), or whose query the client
+            # gave up on (command_timeout), is closed too: asyncpg may still wait for the
+            # server to confirm the cancel, and the pool's close() or release() for it.
+            if isinstance(exc, (*BROKEN_CONNECTION, asyncio.CancelledError, TimeoutError)) and (
+                self._conn
+            ):
                 self._conn.terminate()
             await self._context.__aexit__(kind, exc, tb)
         finally:
@@ -187,11 +190,27 @@ def _expire(future: asyncio.Future[None]) -> None:
         future.set_exception(TimeoutError())
 
 
+COMMAND_TIMEOUT_MARGIN_SECONDS = 1.0
+# The server probes an idle client after 10 s, every 5 s, 3 times: a client gone without a
+# word (a partition, a killed host) stops holding a backend and its locks after ~25 s, not
+# the kernel's 2 hours. Ignored on Unix sockets (the embedded server).
+KEEPALIVES = {
+    "tcp_keepalives_idle": "10",
+    "tcp_keepalives_interval": "5",
+    "tcp_keepalives_count": "3",
+}
+
+
 async def create_pool(dsn: str, settings: Settings) -> Pool:
-    server_settings = {"application_name": settings.db_application_name}
+    server_settings = {"application_name": settings.db_application_name, **KEEPALIVES}
+    command_timeout = None
     if settings.statement_timeout_ms:
         # Bounds lock waits too: a command stuck behind a lock fails (503) instead of hanging.
         server_settings["statement_timeout"] = str(settings.statement_timeout_ms)
+        # The server's timeout needs the server: over a network that drops packets (a
+        # partition) only the client's own timeout ends the wait. A little later than the
+        # server's, so a slow query still ends as the server's QueryCanceledError.
+        command_timeout = settings.statement_timeout_ms / 1000 + COMMAND_TIMEOUT_MARGIN_SECONDS
     pool = Pool(
         dsn,
         min_size=min(settings.pool_min_size, settings.pool_max_size),
@@ -206,6 +225,7 @@ async def create_pool(dsn: str, settings: Settings) -> Pool:
         record_class=asyncpg.Record,
         timeout=settings.pool_acquire_timeout,  # connecting, so a dead host cannot hang requests
         server_settings=server_settings,
+        command_timeout=command_timeout,
     )
     pool.acquire_timeout = settings.pool_acquire_timeout
     pool.gate = FifoGate(settings.pool_max_size)
