@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
@@ -69,6 +70,7 @@ def data(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def test_a_first_start_is_a_few_lines_in_one_format(tmp_path: Path, data: Path) -> None:
     server = Serve(tmp_path, data, "first")
+    assert httpx.get(f"http://127.0.0.1:{server.port}/api/alice/tasks").status_code == 401
     assert server.signal_and_wait(signal.SIGINT) == 0
     lines = server.lines()
     assert len(lines) < 25, lines
