@@ -13,7 +13,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from app.api.audit import Audit
-from app.api.auth import require_token
+from app.api.auth import require_token, settle_owner
 from app.api.commands import TaskCommands
 from app.api.deps import DEPENDENCIES, TaskRequest
 from app.api.observe import AccessLog, Metrics, Observer, quiet_library_tracebacks
@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "/",
                 route_handlers=[TaskCommands, TaskQueries, Audit],
                 guards=[require_token],
+                before_request=settle_owner,
                 security=[{"bearer": []}],
             ),
             health,
