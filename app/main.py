@@ -14,10 +14,10 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from app import logs
 from app.api.audit import Audit
-from app.api.auth import require_token
+from app.api.auth import require_token, settle_owner
 from app.api.commands import TaskCommands
 from app.api.deps import DEPENDENCIES, TaskRequest
-from app.api.observe import Metrics, Observer, quiet_library_tracebacks
+from app.api.observe import AccessLog, Metrics, Observer, quiet_library_tracebacks
 from app.api.openapi import close_request_bodies
 from app.api.ops import health, metrics, ready
 from app.api.problems import exception_handlers
@@ -75,6 +75,8 @@ async def _database(app: Litestar) -> AsyncIterator[None]:
         app.state.hub = EventHub(dsn, app.state.pool, poll_seconds=settings.stream_poll_seconds)
         stack.push_async_callback(app.state.hub.close)
         stack.callback(end_streams_on_stop(app.state.hub))
+        app.state.access_log.start()
+        stack.callback(app.state.access_log.stop)
         app.state.loop_lag.start()
         stack.push_async_callback(app.state.loop_lag.stop)
         if settings.gc_freeze:
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "/",
                 route_handlers=[TaskCommands, TaskQueries, Audit],
                 guards=[require_token],
+                before_request=settle_owner,
                 security=[{"bearer": []}],
             ),
             health,
@@ -148,5 +151,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.loop_lag = LoopLag()
     GC_PAUSES.install()
     app.state.metrics = Metrics(app.state)
-    app.state.observer = Observer(app.state.metrics)
+    app.state.access_log = AccessLog()
+    app.state.observer = Observer(app.state.metrics, app.state.access_log)
     return app
