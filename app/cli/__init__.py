@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from app import logs
-from app.cli import analysts, rebuild, serve
+from app.cli import analysts, imports, rebuild, serve
 from app.cli.database import warn_of_an_old_data_folder
 from app.settings import Settings, settings_problem
 
@@ -25,6 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_commands(sub)
     analysts.add_commands(sub)
     rebuild.add_commands(sub)
+    imports.add_commands(sub)
     _describe(parser)
     return parser
 
