@@ -233,30 +233,45 @@ class Run:
 
     # --- the probe ------------------------------------------------------------------------------------
     async def probe(self) -> None:
-        conn = self.http(self.args.probe_user)
+        """Open loop: a create every 1/rate s whatever the answers take (each on a free connection)."""
+        free: list[Http] = []
+        running: set[asyncio.Task] = set()
         period = 1 / self.args.probe_rate
         nxt = time.monotonic()
-        try:
-            while not self.stopping.is_set():
-                body = json.dumps({"title": f"probe {self.probe_sent}"}).encode()
-                self.probe_sent += 1
-                status, answer = await conn.request("POST", f"/api/{self.args.probe_user}/tasks", body)
-                now = time.monotonic()
-                if status // 100 != 2:
-                    self.probe_failed += 1
-                    self.problem(f"probe create answered {status}")
-                else:
-                    task_id = json.loads(answer)["id"]
-                    self.acked[task_id] = now
-                    # streams that saw it before the response was read: latency 0 (it was there first)
-                    for s in self.streams:
-                        if task_id in s["early"]:
-                            s["early"].discard(task_id)
-                            self.latency_ms.append(0.0)
-                nxt += period
-                await asyncio.sleep(max(0.0, nxt - time.monotonic()))
-        finally:
+        while not self.stopping.is_set():
+            conn = free.pop() if free else self.http(self.args.probe_user)
+            task = asyncio.create_task(self.probe_one(conn, free))
+            running.add(task)
+            task.add_done_callback(running.discard)
+            nxt += period
+            await asyncio.sleep(max(0.0, nxt - time.monotonic()))
+        await asyncio.gather(*running)
+        for conn in free:
             conn.close()
+
+    async def probe_one(self, conn: Http, free: list[Http]) -> None:
+        body = json.dumps({"title": f"probe {self.probe_sent}"}).encode()
+        self.probe_sent += 1
+        try:
+            status, answer = await conn.request("POST", f"/api/{self.args.probe_user}/tasks", body)
+        except (OSError, ConnectionError, asyncio.IncompleteReadError) as exc:
+            self.probe_failed += 1
+            self.problem(f"probe create failed: {type(exc).__name__}")
+            conn.close()
+            return
+        now = time.monotonic()
+        if status // 100 != 2:
+            self.probe_failed += 1
+            self.problem(f"probe create answered {status}")
+        else:
+            task_id = json.loads(answer)["id"]
+            self.acked[task_id] = now
+            # streams that saw it before the response was read: latency 0 (it was there first)
+            for s in self.streams:
+                if task_id in s["early"]:
+                    s["early"].discard(task_id)
+                    self.latency_ms.append(0.0)
+        free.append(conn)
 
     # --- the run --------------------------------------------------------------------------------------
     async def main(self) -> str:
