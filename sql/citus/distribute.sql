@@ -20,8 +20,7 @@
 -- Functions: append_task_events and remember_idempotency_key are distributed by their
 -- first argument, colocated with events, and delegated (force_delegation): a command's
 -- call goes to the worker holding the user's shard and runs there, one round trip. Every
--- other function of ours is propagated to the workers (shard queries call rfc3339, the
--- shards' triggers call events_refuse_change).
+-- other function of ours is on the workers too.
 -- 8 shards: plenty for a few workers; citus.shard_count decides only at distribution.
 DO $distribute$
 DECLARE
@@ -51,6 +50,23 @@ BEGIN
         PERFORM create_reference_table('rebuild_checkpoints');
     END IF;
 
+    -- Citus propagates a function to the workers when it is created; these two are then
+    -- made routed and delegated, once (a later CREATE OR REPLACE keeps that).
+    FOR fn IN
+        SELECT p.oid::regprocedure
+          FROM pg_proc AS p
+         WHERE p.pronamespace = 'public'::regnamespace
+           AND p.proname IN ('append_task_events', 'remember_idempotency_key')
+           AND NOT EXISTS (SELECT 1 FROM pg_dist_object AS o
+                            WHERE o.classid = 'pg_proc'::regclass AND o.objid = p.oid
+                              AND o.distribution_argument_index IS NOT NULL)
+    LOOP
+        PERFORM create_distributed_function(fn, 'p_user_id',
+                                            colocate_with => 'events',
+                                            force_delegation => true);
+    END LOOP;
+    -- Any function created before the extension: propagated too (shard queries call
+    -- rfc3339, the shards' triggers call events_refuse_change).
     FOR fn IN
         SELECT p.oid::regprocedure
           FROM pg_proc AS p
@@ -61,13 +77,7 @@ BEGIN
            AND NOT EXISTS (SELECT 1 FROM pg_dist_object AS o
                             WHERE o.classid = 'pg_proc'::regclass AND o.objid = p.oid)
     LOOP
-        IF fn::text LIKE 'append_task_events(%' OR fn::text LIKE 'remember_idempotency_key(%' THEN
-            PERFORM create_distributed_function(fn::text, 'p_user_id',
-                                                colocate_with => 'events',
-                                                force_delegation => true);
-        ELSE
-            PERFORM create_distributed_function(fn::text);
-        END IF;
+        PERFORM create_distributed_function(fn);
     END LOOP;
 END
 $distribute$;
