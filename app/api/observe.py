@@ -199,8 +199,10 @@ class AccessLog:
     other log lines, with the request's fields as key=value (the path JSON-quoted, so a
     hostile path cannot forge a line):
 
-        INFO - 2026-12-01 07:40:01,123 - tasks.access - rid=9f0c... method=GET
+        2026-12-01 07:40:01,123 INFO tasks.access: rid=9f0c... method=GET
         path="/api/alice/tasks" status=200 ms=1.84
+
+    (app/logs.py's FORMAT, which the rest of the log uses.)
 
     Written to stderr, as the rest of the log; off unless the `tasks.access` logger is
     enabled for INFO (TASKS_LOG_LEVEL INFO or DEBUG). At most `capacity` lines wait: should
@@ -255,7 +257,7 @@ class AccessLog:
             at, rid, method, path, status, seconds = popleft()
             stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
             out.append(
-                f"INFO - {stamp},{int(at * 1000) % 1000:03d} - {ACCESS_LOGGER} - rid={rid}"
+                f"{stamp},{int(at * 1000) % 1000:03d} INFO {ACCESS_LOGGER}: rid={rid}"
                 f" method={method} path={_quote(path)} status={status} ms={seconds * 1000:.2f}\n"
             )
         stream = self.stream or sys.stderr

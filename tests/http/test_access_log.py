@@ -18,7 +18,7 @@ from tests.support.random_refs import random_user
 from tests.support.servers import signed_client
 
 LINE = re.compile(
-    r"INFO - \d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} - tasks\.access - rid=(?P<rid>\S+)"
+    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO tasks\.access: rid=(?P<rid>\S+)"
     r' method=(?P<method>[A-Z]+) path=(?P<path>"(?:[^"\\]|\\.)*") status=(?P<status>\d{3})'
     r" ms=(?P<ms>\d+\.\d\d)"
 )
