@@ -81,7 +81,7 @@ async def build(url: str, events: int) -> None:
                 # Positions are the sequencer's to give: hold its lock (sequence_events).
                 await conn.execute("SELECT pg_advisory_xact_lock(tasks_lock_key('sequence'))")
                 await conn.execute(INSERT, lo, hi)
-                await conn.execute("UPDATE log_head SET position = position + $1", hi - lo)
+                await conn.execute("UPDATE log_head SET position = position + $1, visible = visible + $1", hi - lo)
             print(f"{hi:,} events", file=sys.stderr)
         await conn.execute("VACUUM ANALYZE events")
         total = await conn.fetchval("SELECT count(*) FROM events")

@@ -65,8 +65,8 @@ async def rebuild(
         resumed = checkpoint is not None
         if checkpoint is None:
             checkpoint = await _start(writer)
-        progress.grow(max(checkpoint.snapshot_events, checkpoint.events_done))
-        progress.advance(checkpoint.events_done)
+        # What this run has left to do: a resumed run's rate counts only its own events.
+        progress.grow(max(checkpoint.snapshot_events - checkpoint.events_done, 0))
         if not checkpoint.bulk_done:
             await _bulk(reader, writer, checkpoint, progress, batch_size)
         position = checkpoint.caught_up_position
@@ -126,11 +126,13 @@ class _CatchUp:
         self.position = position  # every event up to here is in the fresh table
         self.events = 0
 
-    async def run(self) -> None:
-        """Apply batch by batch until a batch is not full: few events are left."""
-        await sequence(self.conn)  # what was committed meanwhile, numbered after the snapshot
+    async def run(self, *, in_swap: bool = False) -> None:
+        """Apply batch by batch until a batch is not full: few events are left. In the swap
+        the transaction has sequenced already, holding the sequencer's lock."""
+        if not in_swap:
+            await sequence(self.conn)  # what was committed meanwhile, numbered after the snapshot
         while True:
-            events = await log_after(self.conn, self.position, self.batch_size)
+            events = await log_after(self.conn, self.position, self.batch_size, in_lock=in_swap)
             if events:
                 self.progress.grow(len(events))
                 async with self.conn.transaction():
@@ -166,7 +168,7 @@ async def _swap(conn: Any, caught: _CatchUp) -> None:
         try:
             async with conn.transaction():
                 await conn.execute(_SQL["lock_for_swap"])
-                await caught.run()
+                await caught.run(in_swap=True)
                 await _same_shape(conn)
                 await conn.execute(_SQL["swap"])
             return

@@ -181,10 +181,15 @@ async def pending(conn: Any) -> int:
 
 
 async def sequence(conn: Any) -> None:
-    """Give every committed event its position (waiting for a sequencer at work)."""
+    """Give every committed event its position and make it visible (waiting for a sequencer
+    at work). Outside a transaction."""
     await conn.execute(_SQL["sequence"])
 
 
-async def log_after(conn: Any, position: int, limit: int) -> list[RecordedEvent]:
-    """Up to `limit` events after a position, in log order."""
-    return [recorded(r) for r in await conn.fetch(_SQL["log_after"], position, limit)]
+async def log_after(
+    conn: Any, position: int, limit: int, *, in_lock: bool = False
+) -> list[RecordedEvent]:
+    """Up to `limit` events after a position, in log order, up to the visible end (with
+    `in_lock`, the caller's transaction holds the sequencer's lock: to the last position)."""
+    rows = await conn.fetch(_SQL["log_after"], position, limit, in_lock)
+    return [recorded(r) for r in rows]

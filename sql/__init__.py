@@ -12,6 +12,11 @@ A migration rewritten on purpose, with the same end schema, says so with a
 `-- replaces: SHA256` line naming the text it replaces, so its change is not reported.
 
 queries/*.sql hold named queries, as in aiosql: a `-- name: NAME` line opens each one.
+
+citus/: what differs on a Citus coordinator (docs/scaling.md). citus/functions/NAME.sql
+stands in for functions/NAME.sql there (same name in schema_definitions, its own text);
+citus/distribute.sql turns the tables into the distributed layout, run by `tasks migrate`
+after the definitions (rerunnable: it skips what is distributed already).
 """
 
 import hashlib
@@ -60,23 +65,25 @@ def migrations() -> tuple[SqlFile, ...]:
 
 
 @cache
-def _definitions() -> dict[str, SqlFile]:
+def _definitions(citus: bool = False) -> dict[str, SqlFile]:
     found = {}
     for kind in _DEFINITION_KINDS:
         for path in sorted((SQL_DIR / kind).glob("*.sql")):
             name = f"{kind}/{path.name}"
-            found[name] = _read(path, name)
+            variant = SQL_DIR / "citus" / kind / path.name
+            found[name] = _read(variant if citus and variant.exists() else path, name)
     return found
 
 
-def definitions() -> tuple[SqlFile, ...]:
-    """Every function, then every view, each after the definitions it needs."""
-    return needed_first(_definitions())
+def definitions(*, citus: bool = False) -> tuple[SqlFile, ...]:
+    """Every function, then every view, each after the definitions it needs; with `citus`,
+    the Citus variant of those that have one."""
+    return needed_first(_definitions(citus), citus=citus)
 
 
-def needed_first(names: Iterable[str]) -> tuple[SqlFile, ...]:
+def needed_first(names: Iterable[str], *, citus: bool = False) -> tuple[SqlFile, ...]:
     """The named definitions (an iterable of names), each preceded by what it needs."""
-    known = _definitions()
+    known = _definitions(citus)
     ordered: dict[str, SqlFile] = {}
 
     def visit(name: str, path: tuple[str, ...]) -> None:
@@ -93,6 +100,11 @@ def needed_first(names: Iterable[str]) -> tuple[SqlFile, ...]:
     for name in names:
         visit(name, ())
     return tuple(ordered.values())
+
+
+def citus_distribute() -> str:
+    """The statements that turn a Citus coordinator's tables into the distributed layout."""
+    return (SQL_DIR / "citus" / "distribute.sql").read_text(encoding="utf-8")
 
 
 def definition_text(name: str) -> str:

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from app.storage import event_store
 from app.storage.idempotency_keys import forget_user
 from sql import queries
 
@@ -35,4 +36,7 @@ async def erase_user(
     async with conn.transaction():
         row = await conn.fetchrow(_SQL["erase_user"], user_id, erased_by, request_id)
         await forget_user(conn, user_id)
+    # Its events are in the log; on Citus they become visible to the feeds in a transaction
+    # after the one that moved them (sql/citus/functions/sequence_log.sql): make it so now.
+    await event_store.sequence(conn)
     return Erasure(row["erasure_position"], row["events_redacted"], row["tasks_redacted"])

@@ -185,7 +185,6 @@ class Audit(Controller):
         state = request.app.state
         messages = event_messages(
             state.hub,
-            pool,
             after=after,
             user_id=rules.user_id(user) if user is not None else None,
             type_name=params.event_type(event_type),

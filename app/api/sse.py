@@ -6,14 +6,12 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
-import asyncpg
 import msgspec
 from litestar.response import ServerSentEventMessage
 
 from app.api.schemas import event_out
 from app.runtime.db import DATABASE_UNAVAILABLE
 from app.runtime.hub import EventHub
-from app.storage import event_store
 from events.types import RecordedEvent
 
 log = logging.getLogger("tasks.stream")
@@ -27,15 +25,6 @@ def _message(recorded: RecordedEvent) -> ServerSentEventMessage:
     return ServerSentEventMessage(data=data, event=recorded.type, id=recorded.position)
 
 
-async def _read_page(
-    pool: asyncpg.Pool, after: int, user_id: str | None, type_name: str | None
-) -> list[RecordedEvent]:
-    async with pool.acquire() as conn:
-        return await event_store.read_feed(
-            conn, after=after, limit=PAGE, user_id=user_id, type_name=type_name
-        )
-
-
 async def _woken_within(wake: asyncio.Event, seconds: float) -> bool:
     try:
         async with asyncio.timeout(max(seconds, 0)):
@@ -47,7 +36,6 @@ async def _woken_within(wake: asyncio.Event, seconds: float) -> bool:
 
 async def event_messages(
     hub: EventHub,
-    pool: asyncpg.Pool,
     *,
     after: int,
     user_id: str | None,
@@ -61,7 +49,7 @@ async def event_messages(
         yield ServerSentEventMessage(data=None, comment="ping", retry=1000)
         while not hub.stopping:
             wake.clear()  # before reading: a commit after the read sets it again
-            page = await _read_page(pool, position, user_id, type_name)
+            page = await hub.read_page(position, PAGE, user_id, type_name)
             for recorded in page:
                 yield _message(recorded)
             if page:

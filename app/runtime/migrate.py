@@ -1,5 +1,9 @@
 """`tasks migrate`: pending migrations in order, then every function and view whose file
-changed since it was last applied (the order and the `-- needs:` lines: sql/__init__.py)."""
+changed since it was last applied (the order and the `-- needs:` lines: sql/__init__.py).
+
+On a Citus coordinator (the citus extension is installed) the definitions are the Citus
+variants where sql/citus/ has one, and the tables are then distributed
+(sql/citus/distribute.sql; docs/scaling.md)."""
 
 import logging
 
@@ -35,8 +39,10 @@ class _Run:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
         self.applied: list[str] = []
+        self.citus = False
 
     async def load(self) -> None:
+        self.citus = await is_citus(self.conn)
         await self.conn.execute(_RECORD_TABLES)
         self.migrations = await _recorded(self.conn, "schema_migrations")
         self.definitions = await _recorded(self.conn, "schema_definitions")
@@ -45,12 +51,12 @@ class _Run:
         async with self.conn.transaction():
             await self.conn.execute(file.text)
             await self.conn.execute(_RECORD.format(table=table), file.name, file.checksum)
-        log.info("applied %s", file.name)
+        log.debug("applied %s", file.name)
         self.applied.append(file.name)
 
     async def define(self, names: tuple[str, ...] | list[str]) -> None:
         """Apply the named definitions (and what they need) whose text changed."""
-        for file in sql.needed_first(names):
+        for file in sql.needed_first(names, citus=self.citus):
             if self.definitions.get(file.name) != file.checksum:
                 await self.apply(file, "schema_definitions")
                 self.definitions[file.name] = file.checksum
@@ -66,6 +72,14 @@ class _Run:
             )
         elif recorded != file.checksum:
             log.warning("migration %s changed since it was applied; not rerun", file.name)
+
+
+_IS_CITUS = "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')"
+
+
+async def is_citus(conn: asyncpg.Connection) -> bool:
+    """Whether the database is a Citus coordinator's (has the citus extension)."""
+    return bool(await conn.fetchval(_IS_CITUS))
 
 
 async def _recorded(conn: asyncpg.Connection, table: str) -> dict[str, str]:
@@ -84,7 +98,9 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
         await run.load()
         for file in sql.migrations():
             await run.migrate(file)
-        await run.define([file.name for file in sql.definitions()])
+        await run.define([file.name for file in sql.definitions(citus=run.citus)])
+        if run.citus:
+            await conn.execute(sql.citus_distribute())
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", lock_key("migrate"))
     return run.applied
@@ -95,8 +111,9 @@ async def pending_migrations(conn: asyncpg.Connection) -> list[str]:
     `tasks migrate` would apply."""
     migrations = await _recorded(conn, "schema_migrations")
     definitions = await _recorded(conn, "schema_definitions")
+    citus = await is_citus(conn)
     return [f.name for f in sql.migrations() if f.name not in migrations] + [
-        f.name for f in sql.definitions() if definitions.get(f.name) != f.checksum
+        f.name for f in sql.definitions(citus=citus) if definitions.get(f.name) != f.checksum
     ]
 
 

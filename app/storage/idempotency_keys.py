@@ -10,8 +10,11 @@ from sql import queries
 _SQL = queries("idempotency")
 # How many expired keys one purge deletes at most.
 PURGE_BATCH = 10_000
-# The constraint remember_idempotency_key names when a fresh record of the key exists.
+# The constraint remember_idempotency_key names when a fresh record of the key exists, and
+# its message: Citus passes a worker's error on without the constraint's name (a command runs
+# on the worker that holds the user's shard), so there the message is what tells.
 KEY_CONSTRAINT = "idempotency_keys_pkey"
+KEY_MESSAGE = "idempotency key already used"
 
 
 class KeyAlreadyUsed(Exception):
@@ -44,7 +47,9 @@ class IdempotencyRecord(msgspec.Struct, frozen=True, kw_only=True):
 
 def is_key_used(exc: asyncpg.UniqueViolationError) -> bool:
     """Whether a unique violation says the key is taken (not some other constraint)."""
-    return bool(exc.constraint_name == KEY_CONSTRAINT)
+    if exc.constraint_name is not None:
+        return bool(exc.constraint_name == KEY_CONSTRAINT)
+    return str(exc) == KEY_MESSAGE
 
 
 async def recall(

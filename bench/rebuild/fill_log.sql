@@ -82,7 +82,8 @@ SELECT (SELECT position FROM log_head) + row_number() OVER (ORDER BY recorded_at
          LIMIT current_setting('es.events')::int) AS chosen;
 
 UPDATE log_head
-   SET position = (SELECT max(position) FROM events);
+   SET position = (SELECT max(position) FROM events),
+       visible = (SELECT max(position) FROM events);
 
 -- The read table, folded here in SQL independently of the Python projector, so that
 -- `tasks verify` on a fresh bench database also checks the two folds agree.

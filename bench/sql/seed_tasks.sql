@@ -27,7 +27,8 @@ SELECT row_number() OVER (ORDER BY created_at, id), user_id, id, 1, 'TaskCreated
        created_at
   FROM tasks;
 UPDATE log_head
-   SET position = (SELECT max(position) FROM events);
+   SET position = (SELECT max(position) FROM events),
+       visible = (SELECT max(position) FROM events);
 VACUUM ANALYZE events;
 VACUUM ANALYZE tasks;
 CHECKPOINT;

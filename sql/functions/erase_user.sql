@@ -19,7 +19,7 @@
 -- 2. Past events are rewritten in place, through the one bypass of the append-only
 --    trigger (functions/events_refuse_change.sql): this function is SECURITY DEFINER,
 --    so it runs as the log's owner, and it switches tasks.erasure on for this
---    transaction only.
+--    transaction only (on Citus, on the workers too).
 -- 3. Every live task that held personal data gets a TaskErased event in its own stream,
 --    and its read row the same fold (title "[erased]", description null, version + 1).
 --    The version step is what makes a writer that read the task before the erasure fail
@@ -49,7 +49,11 @@ BEGIN
     LOCK TABLE tasks IN EXCLUSIVE MODE;
     PERFORM pg_advisory_xact_lock(tasks_lock_key('sequence'));
     PERFORM sequence_events();
-    PERFORM set_config('tasks.erasure', 'on', true);
+    -- A SET LOCAL statement, not set_config(): on Citus the UPDATE runs on the workers'
+    -- shards, whose triggers must see the setting, and Citus passes on SET LOCAL statements
+    -- (only) when told to. On one server the first line sets a setting nobody reads.
+    SET LOCAL citus.propagate_set_commands = 'local';
+    SET LOCAL tasks.erasure = 'on';
     at := clock_timestamp();
 
     UPDATE events

@@ -67,7 +67,8 @@ BEGIN
 
     IF moved > 0 THEN
         UPDATE log_head
-           SET position = head + moved;
+           SET position = head + moved,
+               visible = head + moved;  -- the move commits whole (migrations/0053_log_visible.sql)
     END IF;
     RETURN moved;
 END

@@ -1,8 +1,9 @@
 -- name: log_snapshot
--- The last position of the log and how many events it holds up to there.
+-- The last visible position of the log and how many events it holds up to there.
 SELECT coalesce(max(position), 0) AS position,
        count(*) AS events
   FROM events
+ WHERE position <= (SELECT visible FROM log_head)
 
 -- name: log_by_stream
 -- The log in stream order, for folding one task at a time: a keyset page after the
@@ -44,15 +45,21 @@ SELECT count(*)
   FROM pending_events
 
 -- name: sequence
--- Every committed event given its position, waiting for a sequencer at work.
-SELECT sequence_events()
+-- Every committed event given its position and made visible, waiting for a sequencer at
+-- work. Outside a transaction (sequence_log commits on Citus).
+CALL sequence_log(true, NULL)
 
 -- name: log_after
--- The log in position order after a position, for catching up.
+-- The log in position order after a position, for catching up: up to its visible end, or
+-- ($3, in_lock: the caller holds the sequencer's lock in its transaction, as a rebuild's
+-- swap does) to the last position given, which that transaction's own move may have
+-- advanced past the visible end (on Citus; on one server the two are equal).
 SELECT position, stream_id, version, user_id, type, data::text,
        coalesce((metadata ->> 'schema_version')::integer, 1),
        recorded_at
   FROM events
  WHERE position > $1
+   AND position <= (SELECT CASE WHEN $3::boolean THEN position ELSE visible END
+                      FROM log_head)
  ORDER BY position
  LIMIT $2

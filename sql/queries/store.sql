@@ -9,14 +9,17 @@ SELECT position, stream_id, version, user_id, type, data, metadata, recorded_at
  ORDER BY version
 
 -- name: sequence
--- Give every committed pending event its position, before reading the log ($1: wait for
--- a sequencer already at work, or give up at once and return -1).
-SELECT sequence_events($1)
+-- Give every committed pending event its position and make it visible, before reading the
+-- log ($1: wait for a sequencer already at work, or give up at once and return -1).
+CALL sequence_log($1, NULL)
 
 -- name: read_all
+-- The feeds read up to the log's visible end, never past it (migrations/0053_log_visible.sql):
+-- a single value, read once per statement.
 SELECT position, stream_id, version, user_id, type, data, metadata, recorded_at
   FROM events
  WHERE position > $1
+   AND position <= (SELECT visible FROM log_head)
  ORDER BY position
  LIMIT $2
 
@@ -25,6 +28,7 @@ SELECT position, stream_id, version, user_id, type, data, metadata, recorded_at
   FROM events
  WHERE user_id = $1
    AND position > $2
+   AND position <= (SELECT visible FROM log_head)
  ORDER BY position
  LIMIT $3
 
@@ -36,6 +40,7 @@ SELECT position, stream_id, version, user_id, type, data, metadata, recorded_at
   FROM events
  WHERE position > $1
    AND type = $2
+   AND position <= (SELECT visible FROM log_head)
  ORDER BY position
  LIMIT $3
 
@@ -45,10 +50,11 @@ SELECT position, stream_id, version, user_id, type, data, metadata, recorded_at
  WHERE user_id = $1
    AND position > $2
    AND type = $3
+   AND position <= (SELECT visible FROM log_head)
  ORDER BY position
  LIMIT $4
 
 -- name: head
--- The newest position in the log, 0 when it is empty.
-SELECT position
+-- The newest visible position in the log, 0 when it is empty.
+SELECT visible
   FROM log_head

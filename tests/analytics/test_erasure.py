@@ -49,6 +49,7 @@ def run_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 async def log_of(pool: asyncpg.Pool, user: str) -> list[RecordedEvent]:
     async with pool.acquire() as conn:
+        await event_store.sequence(conn)  # as the API's readers do: the last commands' events
         return await event_store.read_feed(conn, after=0, limit=1000, user_id=user)
 
 

@@ -35,10 +35,14 @@ def fresh_environment(data_dir: Path, port: int) -> dict[str, str]:
     return {**env, "TASKS_DATA_DIR": str(data_dir), "TASKS_PORT": str(port)}
 
 
-def wait_ready(url: str, server: subprocess.Popen[bytes], timeout: float = 90) -> None:
+def wait_ready(
+    url: str, server: subprocess.Popen[bytes], log: Path | None = None, timeout: float = 90
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert server.poll() is None, "tasks serve exited"
+        if server.poll() is not None:
+            said = log.read_text(errors="replace")[-3000:] if log else ""
+            raise AssertionError(f"tasks serve exited with {server.returncode}:\n{said}")
         try:
             if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
                 return
@@ -57,7 +61,7 @@ def test_serve_and_token_work_together_out_of_the_box(tmp_path: Path) -> None:
             [sys.executable, "-m", "app.cli", "serve"], env=env, cwd=tmp_path, stderr=log
         )
         try:
-            wait_ready(url, server)
+            wait_ready(url, server, tmp_path / "serve.log")
             minted = subprocess.run(
                 [sys.executable, "-m", "app.cli", "token", "alice"],
                 env=env,
