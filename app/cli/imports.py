@@ -76,7 +76,7 @@ async def _run(args: argparse.Namespace, target_url: str) -> Outcome:
                 "source_table": args.table,
                 "schema_version": SCHEMA_VERSIONS["TaskImported"],
             }
-            with progress_bar("import") as bar:
+            with progress_bar("import", unit="rows") as bar:
                 bar.grow(rows)
                 return await import_all(
                     source,

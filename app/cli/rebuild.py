@@ -35,9 +35,13 @@ class RateColumn(ProgressColumn):
     needs two updates inside its window (one big batch showed "0 events/s") and follows the
     last bursts (a rebuild's bar said 1,807 where its summary said 166)."""
 
+    def __init__(self, unit: str = "events") -> None:
+        super().__init__()
+        self.unit = unit
+
     def render(self, task: Any) -> Text:
         seconds = task.elapsed
-        return Text(f"{task.completed / seconds if seconds else 0:>9,.0f} events/s")
+        return Text(f"{task.completed / seconds if seconds else 0:>9,.0f} {self.unit}/s")
 
 
 class Bar:
@@ -57,13 +61,13 @@ class Bar:
 
 
 @contextmanager
-def progress_bar(label: str) -> Iterator[Bar]:
+def progress_bar(label: str, unit: str = "events") -> Iterator[Bar]:
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TaskProgressColumn(),
         MofNCompleteColumn(),
-        RateColumn(),
+        RateColumn(unit),
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=console, speed_estimate_period=10) as progress:

@@ -9,7 +9,6 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from uuid import UUID
 
 import asyncpg
 
@@ -51,11 +50,11 @@ async def source_batches(
     conn: asyncpg.Connection, table: str, batch_size: int
 ) -> AsyncIterator[list[asyncpg.Record]]:
     """The source table's rows in id order, a batch at a time (keyset: no long transaction)."""
-    query = _SQL["source_batch"].replace("{table}", table)
-    after: UUID | None = None
-    while rows := await conn.fetch(query, after, batch_size):
+    rows = await conn.fetch(_SQL["source_first"].replace("{table}", table), batch_size)
+    after = _SQL["source_next"].replace("{table}", table)
+    while rows:
         yield rows
-        after = rows[-1]["id"]
+        rows = await conn.fetch(after, rows[-1]["id"], batch_size)
 
 
 @dataclass

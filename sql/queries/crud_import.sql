@@ -15,9 +15,9 @@ SELECT a.attname AS name,
 SELECT count(*)
   FROM {table}
 
--- name: source_batch
--- The next batch after the last id read, in id order (the table's primary key).
--- Times without a zone are read as UTC: the session's TimeZone is UTC.
+-- name: source_first
+-- The first batch, in id order (the table's primary key). Times without a zone are read
+-- as UTC: the session's TimeZone is UTC.
 SELECT id::uuid AS id,
        user_id::text AS user_id,
        title::text AS title,
@@ -26,8 +26,21 @@ SELECT id::uuid AS id,
        created_at::timestamptz AS created_at,
        updated_at::timestamptz AS updated_at
   FROM {table}
- WHERE $1::uuid IS NULL
-    OR id > $1::uuid
+ ORDER BY id
+ LIMIT $1
+
+-- name: source_next
+-- The batch after the last id read: a range scan of the primary key (no "$1 IS NULL OR",
+-- which a generic plan would answer with a scan and a sort of the whole table).
+SELECT id::uuid AS id,
+       user_id::text AS user_id,
+       title::text AS title,
+       description::text AS description,
+       completed::boolean AS completed,
+       created_at::timestamptz AS created_at,
+       updated_at::timestamptz AS updated_at
+  FROM {table}
+ WHERE id > $1
  ORDER BY id
  LIMIT $2
 
