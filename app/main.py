@@ -9,7 +9,6 @@ from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from app import logs
@@ -17,9 +16,11 @@ from app.api.audit import Audit
 from app.api.auth import require_token, settle_owner
 from app.api.commands import TaskCommands
 from app.api.deps import DEPENDENCIES, TaskRequest
+from app.api.docs_ui import DOCS_NOTE, assets, render_plugins
 from app.api.observe import AccessLog, Metrics, Observer, quiet_library_tracebacks
 from app.api.openapi import close_request_bodies
 from app.api.ops import health, metrics, ready
+from app.api.options import SharedPathOptions
 from app.api.problems import exception_handlers
 from app.api.queries import TaskQueries
 from app.runtime.db import create_pool
@@ -101,9 +102,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = TaskApp(
         route_handlers=[
             # One router: Litestar cannot merge two controllers on one path otherwise.
+            # SharedPathOptions first: it answers OPTIONS on the paths the two share.
             Router(
                 "/",
-                route_handlers=[TaskCommands, TaskQueries, Audit],
+                route_handlers=[SharedPathOptions, TaskCommands, TaskQueries, Audit],
                 guards=[require_token],
                 before_request=settle_owner,
                 security=[{"bearer": []}],
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             ready,
             metrics,
+            assets(),
         ],
         dependencies=DEPENDENCIES,
         request_class=TaskRequest,
@@ -129,9 +132,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Tasks",
             version="1.0.0",
-            description="An event-sourced task service. The contract: API.md.",
+            description=f"An event-sourced task service. The contract: API.md. {DOCS_NOTE}",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=render_plugins(),
             components=Components(security_schemes={"bearer": BEARER}),
         ),
         debug=False,

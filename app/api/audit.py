@@ -160,7 +160,15 @@ class Audit(Controller):
         self,
         request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
-        after: Annotated[int | None, QueryParameter(ge=0, le=params.MAX_POSITION)] = None,
+        after: Annotated[
+            int | None,
+            QueryParameter(
+                ge=0,
+                le=params.MAX_POSITION,
+                description="the last position seen; without it (and Last-Event-ID), from now on",
+                schema_extra=params.POSITION_SCHEMA,
+            ),
+        ] = None,
         last_event_id: Annotated[
             str | None, HeaderParameter(name="Last-Event-ID", max_length=32)
         ] = None,

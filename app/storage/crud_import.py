@@ -4,6 +4,7 @@ The old table's columns: id uuid, user_id, title, description, completed, create
 updated_at. Each row becomes one TaskImported event (sql/functions/import_crud_tasks.sql).
 """
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -134,10 +135,17 @@ async def import_all(
     committed on its own: a run that stops keeps what it committed, and the next run skips
     it (`existing`)."""
     total = Outcome()
-    async for rows in source_batches(source, table, batch_size):
-        async with target.transaction():
-            total.add(await import_batch(target, rows, metadata, dry_run=dry_run))
-        # Positions now, so the queue stays short and feeds include the import at once.
-        await event_store.sequence(target)
-        progress.advance(len(rows))
+    batches = source_batches(source, table, batch_size)
+    # The next batch is read from the source while this one is written to the target.
+    ahead = asyncio.ensure_future(anext(batches, None))
+    try:
+        while (rows := await ahead) is not None:
+            ahead = asyncio.ensure_future(anext(batches, None))
+            async with target.transaction():
+                total.add(await import_batch(target, rows, metadata, dry_run=dry_run))
+            # Positions now, so the queue stays short and feeds include the import at once.
+            await event_store.sequence(target)
+            progress.advance(len(rows))
+    finally:
+        ahead.cancel()
     return total

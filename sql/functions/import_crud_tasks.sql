@@ -44,24 +44,28 @@ BEGIN
                       p_created_at, p_updated_at)
                AS s(id, user_id, title, description, completed, created_at, updated_at)
     ), known AS (
-        SELECT stream_id, user_id
-          FROM events
-         WHERE stream_id IN (SELECT id FROM source)
-         UNION
-        SELECT stream_id, user_id
-          FROM pending_events
-         WHERE stream_id IN (SELECT id FROM source)
+        -- Who holds each of the batch's ids already, in the log or its queue: one hash join
+        -- each, then one row per id.
+        SELECT stream_id, array_agg(DISTINCT user_id) AS owners
+          FROM (SELECT stream_id, user_id
+                  FROM events
+                 WHERE stream_id IN (SELECT id FROM source)
+                 UNION ALL
+                SELECT stream_id, user_id
+                  FROM pending_events
+                 WHERE stream_id IN (SELECT id FROM source)) AS held
+         GROUP BY stream_id
     ), classified AS (
         SELECT s.*,
                CASE
-                   WHEN EXISTS (SELECT 1 FROM known AS k
-                                 WHERE k.stream_id = s.id AND k.user_id = s.user_id)
-                       THEN 'existing'
-                   WHEN EXISTS (SELECT 1 FROM known AS k WHERE k.stream_id = s.id)
-                       THEN 'conflict'
-                   ELSE 'new'
-               END AS outcome
+                   WHEN k.stream_id IS NULL THEN 'new'
+                   WHEN s.user_id = ANY (k.owners) THEN 'existing'
+                   ELSE 'conflict'
+               END AS outcome,
+               k.owners[1] AS owner
           FROM source AS s
+          LEFT JOIN known AS k
+            ON k.stream_id = s.id
     ), written AS (
         INSERT INTO tasks (user_id, id, title, description, completed, created_at, updated_at,
                            version)
@@ -92,9 +96,7 @@ BEGIN
                'existing', (SELECT count(*) FROM classified WHERE outcome = 'existing'),
                'conflicts', coalesce(
                    (SELECT jsonb_agg(jsonb_build_object(
-                               'id', c.id, 'user_id', c.user_id,
-                               'owner', (SELECT min(k.user_id) FROM known AS k
-                                          WHERE k.stream_id = c.id)))
+                               'id', c.id, 'user_id', c.user_id, 'owner', c.owner))
                       FROM classified AS c
                      WHERE c.outcome = 'conflict'),
                    '[]'::jsonb))
