@@ -1,4 +1,5 @@
-"""Fixtures: a real PostgreSQL (DATABASE_URL, else an embedded one), the app, a client."""
+"""Fixtures: a real PostgreSQL (DATABASE_URL, else an embedded one; with --citus a Citus
+cluster the tests start), the app, a client."""
 
 import os
 import shutil
@@ -6,7 +7,6 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -19,13 +19,57 @@ from app.runtime.embedded import EmbeddedPostgres
 from app.runtime.migrate import migrate_url
 from app.settings import Settings
 from events import upcast as upcasting
+from tests.support import citus
 from tests.support.legacy import created_v0_to_v1
 from tests.support.servers import LiveServer, signed_client
 from tests.support.tokens import SECRET
 
+# The `citus` tier (docs/scaling.md): these run on a real Citus cluster with `pytest --citus`.
+# The rest need what one server has and a cluster does not (its own processes restarted or
+# cut off, replicas, a database of another layout), or test no database at all.
+CITUS_TIER = (
+    "tests/http/",
+    "tests/analytics/",
+    "tests/integration/test_idempotency_keys.py",
+    "tests/integration/test_sequencer.py",
+    "tests/integration/test_store.py",
+    "tests/integration/test_task_columns.py",
+    "tests/replay/",
+    "tests/system/test_feed_promise.py",
+    "tests/system/test_stream.py",
+    "tests/system/test_idempotency_races.py",
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--citus",
+        action="store_true",
+        help="run the `citus` tier on a Citus cluster started for the run (tests/support/citus.py)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "citus: runs on a Citus cluster too (pytest --citus)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(config.rootpath)
+    for item in items:
+        if Path(item.path).relative_to(root).as_posix().startswith(CITUS_TIER):
+            item.add_marker(pytest.mark.citus)
+    if config.getoption("--citus"):
+        kept = [i for i in items if i.get_closest_marker("citus")]
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
 
 @pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    if request.config.getoption("--citus"):
+        with citus.cluster() as url:
+            yield url
+        return
     url = os.environ.get("DATABASE_URL")
     if url:
         yield url
@@ -50,14 +94,11 @@ async def fresh_database(migrated_url: str) -> AsyncIterator[str]:
     """An empty database on the same server, for tests that need the whole database to
     themselves (leader election, migrations); dropped afterwards."""
     name = f"tasks_mig_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(migrated_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(migrated_url)
+    url = await citus.new_database(migrated_url, name)
     try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
+        yield url
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await citus.drop_database(migrated_url, name)
 
 
 @pytest.fixture(scope="session")

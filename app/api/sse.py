@@ -20,9 +20,22 @@ PAGE = 500
 _encode = msgspec.json.Encoder().encode
 
 
-def _message(recorded: RecordedEvent) -> ServerSentEventMessage:
-    data = _encode(event_out(recorded)).decode()
-    return ServerSentEventMessage(data=data, event=recorded.type, id=recorded.position)
+class _Rendered(ServerSentEventMessage):
+    """An event's message, encoded once: every stream that reads the same page (they share
+    it, app/runtime/hub.py) sends these bytes instead of encoding the event again."""
+
+    def __init__(self, recorded: RecordedEvent) -> None:
+        data = _encode(event_out(recorded)).decode()
+        super().__init__(data=data, event=recorded.type, id=recorded.position)
+        self.position = recorded.position
+        self.frame = super().encode()
+
+    def encode(self) -> bytes:
+        return self.frame
+
+
+def _render(page: list[RecordedEvent]) -> list[_Rendered]:
+    return [_Rendered(recorded) for recorded in page]
 
 
 async def _woken_within(wake: asyncio.Event, seconds: float) -> bool:
@@ -49,9 +62,9 @@ async def event_messages(
         yield ServerSentEventMessage(data=None, comment="ping", retry=1000)
         while not hub.stopping:
             wake.clear()  # before reading: a commit after the read sets it again
-            page = await hub.read_page(position, PAGE, user_id, type_name)
-            for recorded in page:
-                yield _message(recorded)
+            page = await hub.read_page(position, PAGE, user_id, type_name, _render)
+            for message in page:
+                yield message
             if page:
                 position, sent_at = page[-1].position, time.monotonic()
                 if len(page) == PAGE:

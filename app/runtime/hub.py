@@ -9,6 +9,7 @@ import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -20,9 +21,10 @@ log = logging.getLogger("tasks.stream")
 
 CHANNEL = "tasks_events"  # notify_events_appended
 
-# A page a client asks for: after which position, how many, whose events, of which type, and
-# the hub's wake-up count when it asked (see EventHub.read_page).
-PageKey = tuple[int, int, str | None, str | None, int]
+# A page a client asks for: after which position, how many, whose events, of which type, how it
+# is rendered, and the hub's wake-up count when it asked (see EventHub.read_page).
+PageKey = tuple[int, int, str | None, str | None, Callable[[list[RecordedEvent]], Any], int]
+R = TypeVar("R")
 
 
 class EventHub:
@@ -46,7 +48,7 @@ class EventHub:
         self.stopping = False
         # Wake-ups so far; reads in flight, by page; the listening connection runs one at a time.
         self._generation = 0
-        self._reads: dict[PageKey, asyncio.Future[list[RecordedEvent]]] = {}
+        self._reads: dict[PageKey, asyncio.Future[Any]] = {}
         self._listener_busy = asyncio.Lock()
 
     def subscribe(self) -> asyncio.Event:
@@ -66,34 +68,51 @@ class EventHub:
             wake.set()
 
     async def read_page(
-        self, after: int, limit: int, user_id: str | None, type_name: str | None
-    ) -> list[RecordedEvent]:
-        """A client's next page: events after a position (one user's, one type's, or all).
+        self,
+        after: int,
+        limit: int,
+        user_id: str | None,
+        type_name: str | None,
+        render: Callable[[list[RecordedEvent]], R],
+    ) -> R:
+        """A client's next page: events after a position (one user's, one type's, or all),
+        as `render` makes them (e.g. the stream's encoded messages).
 
         After a commit wakes them, the clients of a process mostly stand at the same position
-        and ask for the same page: they share one read, so a wake-up costs one query per
-        distinct page, not one per client. A client only joins a read that began after the
+        and ask for the same page: they share one read and one rendering, so a wake-up costs
+        one query per distinct page, not one per client, and each event is encoded once. A client only joins a read that began after the
         last wake-up it was given (the key holds the wake-up count), so the shared page
         includes everything that woke it. The read runs on the hub's listening connection,
         beside the pool, so a stream's next page does not queue behind requests waiting for
         a pooled connection; on the pool while there is no listener.
         """
-        key: PageKey = (after, limit, user_id, type_name, self._generation)
+        key: PageKey = (after, limit, user_id, type_name, render, self._generation)
         read = self._reads.get(key)
         if read is None:
-            read = asyncio.ensure_future(self._read(after, limit, user_id, type_name))
+            read = asyncio.ensure_future(self._read(after, limit, user_id, type_name, render))
             self._reads[key] = read
             read.add_done_callback(lambda done: self._forget(key, done))
         # A client that goes away (cancelled) leaves the read to the others.
-        return await asyncio.shield(read)
+        page: R = await asyncio.shield(read)
+        return page
 
-    def _forget(self, key: PageKey, done: asyncio.Future[list[RecordedEvent]]) -> None:
+    def _forget(self, key: PageKey, done: asyncio.Future[Any]) -> None:
         if self._reads.get(key) is done:
             del self._reads[key]
         if not done.cancelled():
             done.exception()  # retrieved: whoever awaited it has it; no "never retrieved" noise
 
     async def _read(
+        self,
+        after: int,
+        limit: int,
+        user_id: str | None,
+        type_name: str | None,
+        render: Callable[[list[RecordedEvent]], R],
+    ) -> R:
+        return render(await self._fetch(after, limit, user_id, type_name))
+
+    async def _fetch(
         self, after: int, limit: int, user_id: str | None, type_name: str | None
     ) -> list[RecordedEvent]:
         listener = self._listener

@@ -29,6 +29,9 @@ DECLARE
 BEGIN
     PERFORM set_config('citus.shard_count', '8', true);
     PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+    -- One connection per node for the whole step: distributing a function in the
+    -- transaction that distributed tables needs it.
+    PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
 
     IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'events'::regclass) THEN
         DROP TRIGGER IF EXISTS events_appended_notify

@@ -13,12 +13,19 @@ SELECT to_regclass('tasks_rebuild') IS NOT NULL
 -- The fresh table: the read table's columns (LIKE follows any later migration of them),
 -- and its key and index under names that become the read table's at the swap. The swap
 -- refuses to go ahead if the read table has an index this one lacks.
-DROP TABLE IF EXISTS tasks_rebuild;
-CREATE TABLE tasks_rebuild (LIKE tasks INCLUDING ALL EXCLUDING INDEXES);
-ALTER TABLE tasks_rebuild
-  ADD CONSTRAINT tasks_rebuild_pkey PRIMARY KEY (user_id, id);
-CREATE INDEX tasks_rebuild_user_created_idx
-    ON tasks_rebuild (user_id, created_at DESC, id DESC);
+-- Laid out as the read table is (colocate_with_log: on Citus, distributed). A DO block for
+-- the reason the swap's is one.
+DO $fresh$
+BEGIN
+    DROP TABLE IF EXISTS tasks_rebuild;
+    CREATE TABLE tasks_rebuild (LIKE tasks INCLUDING ALL EXCLUDING INDEXES);
+    ALTER TABLE tasks_rebuild
+      ADD CONSTRAINT tasks_rebuild_pkey PRIMARY KEY (user_id, id);
+    CREATE INDEX tasks_rebuild_user_created_idx
+        ON tasks_rebuild (user_id, created_at DESC, id DESC);
+    PERFORM colocate_with_log('tasks_rebuild');
+END
+$fresh$;
 
 -- name: get_checkpoint
 SELECT snapshot_position, snapshot_events, last_user_id, last_stream_id, events_done,
@@ -37,8 +44,8 @@ VALUES ('tasks', $1, $2)
        events_done = 0,
        bulk_done = false,
        caught_up_position = NULL,
-       started_at = now(),
-       updated_at = now()
+       started_at = excluded.started_at,  -- not now(): Citus refuses it in DO UPDATE
+       updated_at = excluded.updated_at
 
 -- name: save_bulk
 UPDATE rebuild_checkpoints
@@ -98,17 +105,26 @@ SELECT regexp_replace(pg_get_indexdef(indexrelid), '^CREATE (UNIQUE )?INDEX \S+ 
 -- in flight and none can start; then every committed event is sequenced, and the
 -- catch-up that follows reads the log to its true end.
 -- A bounded wait: queries queue behind a waiting table lock, so give up and retry.
+-- On Citus: one connection per worker for the transaction, as its DDL (the swap) needs
+-- after the move's statements (ignored on one server).
 SET LOCAL lock_timeout = '2s';
+SET LOCAL citus.multi_shard_modify_mode = 'sequential';
 LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE;
 SELECT sequence_events();
 
 -- name: swap
-DROP TABLE tasks;
-ALTER TABLE tasks_rebuild
-      RENAME TO tasks;
-ALTER INDEX tasks_rebuild_pkey
-      RENAME TO tasks_pkey;
-ALTER INDEX tasks_rebuild_user_created_idx
-      RENAME TO tasks_user_created_idx;
-DELETE FROM rebuild_checkpoints
- WHERE name = 'tasks';
+-- A DO block, so each statement reaches the server alone: Citus passes a DDL statement's
+-- text on to the workers, and refuses text that holds several.
+DO $swap$
+BEGIN
+    DROP TABLE tasks;
+    ALTER TABLE tasks_rebuild
+          RENAME TO tasks;
+    ALTER INDEX tasks_rebuild_pkey
+          RENAME TO tasks_pkey;
+    ALTER INDEX tasks_rebuild_user_created_idx
+          RENAME TO tasks_user_created_idx;
+    DELETE FROM rebuild_checkpoints
+     WHERE name = 'tasks';
+END
+$swap$;

@@ -9,7 +9,8 @@ import pytest
 
 from app.analytics.role import ensure_analyst_role
 from app.runtime.migrate import migrate_url
-from tests.support.databases import AnalystFactory, drop_role, on_database
+from tests.support import citus
+from tests.support.databases import AnalystFactory, drop_role
 
 
 @pytest.fixture(scope="module")
@@ -17,15 +18,12 @@ async def scratch_url(database_url: str) -> AsyncIterator[str]:
     """A fresh, migrated database beside the test database, one per test module, for tests
     that need the whole log to themselves (seeded answers, TRUNCATE); dropped after."""
     name = f"{urlsplit(database_url).path.lstrip('/')}_analytics_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(on_database(database_url, "postgres"))
+    url = await citus.new_database(database_url, name, template="template0")
     try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')  # a name we made
-        url = on_database(database_url, name)
         await migrate_url(url)
         yield url
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     finally:
-        await admin.close()
+        await citus.drop_database(database_url, name)
 
 
 @pytest.fixture

@@ -3,23 +3,19 @@
 from collections.abc import AsyncIterator
 from uuid import uuid4
 
-import asyncpg
 import pytest
 
 from app.runtime.migrate import migrate_url
-from tests.support.databases import on_database
+from tests.support import citus
 
 
 @pytest.fixture
 async def scratch_url(database_url: str) -> AsyncIterator[str]:
     """A fresh, migrated database on the test server, dropped afterwards."""
     name = f"tasks_scratch_{uuid4().hex[:12]}"
-    admin = await asyncpg.connect(database_url)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = on_database(database_url, name)
+        url = await citus.new_database(database_url, name)
         await migrate_url(url)
         yield url
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await citus.drop_database(database_url, name)

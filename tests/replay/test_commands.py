@@ -7,10 +7,9 @@ import sys
 from pathlib import Path
 from uuid import uuid4
 
-import asyncpg
 import pytest
 
-from tests.support.databases import on_database
+from tests.support import citus
 from tests.support.replay import fill_log, tasks_cli
 
 
@@ -18,17 +17,14 @@ async def test_a_database_behind_on_migrations_is_refused_with_a_message(
     database_url: str,
 ) -> None:
     name = f"tasks_scratch_{uuid4().hex[:12]}"
-    admin = await asyncpg.connect(database_url)
+    url = await citus.new_database(database_url, name)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = on_database(database_url, name)
         for command, code in (("verify", 2), ("rebuild", 1)):
             done = tasks_cli(url, command)
             assert done.returncode == code
             assert "run `tasks migrate`" in " ".join(done.stderr.split())  # however it wraps
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await citus.drop_database(database_url, name)
 
 
 @pytest.mark.slow

@@ -19,7 +19,10 @@ DOC = Path(__file__).parents[2] / "docs" / "analytics.md"
 
 
 def documented_url() -> str:
-    match = re.search(r'psql "(postgresql://analyst@/postgres\?host=\$PWD/[^"]+)"', DOC.read_text())
+    match = re.search(
+        r'psql "(postgresql://analyst@/postgres\?host=\$\{XDG_DATA_HOME:-\$HOME/\.local/share\}/[^"]+)"',
+        DOC.read_text(),
+    )
     assert match, "docs/analytics.md no longer says how to reach the embedded server"
     return match.group(1)
 
@@ -37,8 +40,9 @@ async def read_as_analyst(url: str) -> None:
 
 def test_an_analyst_reaches_the_embedded_server_as_documented(tmp_path: Path) -> None:
     port = free_port()
-    env = fresh_environment(tmp_path / ".tasks-data", port)
-    del env["TASKS_DATA_DIR"]  # the default folder, under the folder the service runs in
+    env = fresh_environment(tmp_path / "unused", port)
+    del env["TASKS_DATA_DIR"]  # the default folder: the user's, under XDG_DATA_HOME
+    env["XDG_DATA_HOME"] = str(tmp_path / "share")
     with (tmp_path / "serve.log").open("wb") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve"], env=env, cwd=tmp_path, stderr=log
@@ -54,7 +58,9 @@ def test_an_analyst_reaches_the_embedded_server_as_documented(tmp_path: Path) ->
                 timeout=120,
             )
             assert made.returncode == 0, made.stderr
-            url = documented_url().replace("$PWD", str(tmp_path))
+            url = documented_url().replace(
+                "${XDG_DATA_HOME:-$HOME/.local/share}", env["XDG_DATA_HOME"]
+            )
             asyncio.run(read_as_analyst(url))
         finally:
             server.terminate()
