@@ -141,10 +141,13 @@ def add_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> 
         " with the same id, fields and times. Rerunnable and resumable: tasks already here are"
         " skipped. Exit 0: all imported or already here; 1: some rows refused or conflicting"
         " (named on stderr); 2: cannot run. See docs/migrating.md.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("source_url", metavar="SOURCE_URL", help="the old service's PostgreSQL URL")
-    p.add_argument("--table", default="tasks", help="the old table, optionally schema.table")
-    p.add_argument("--batch-size", type=_batch, default=5000, help="rows per transaction")
+    p.add_argument(
+        "--table", default="tasks", help="the old table, optionally schema.table (default: tasks)"
+    )
+    p.add_argument(
+        "--batch-size", type=_batch, default=5000, help="rows per transaction (default: 5000)"
+    )
     p.add_argument("--dry-run", action="store_true", help="count what would happen; write nothing")
     p.set_defaults(run=import_crud_command)
