@@ -39,6 +39,10 @@ CITUS_TIER = (
     "tests/system/test_stream.py",
     "tests/system/test_idempotency_races.py",
 )
+# Of those, tests of what has nothing to do with the database's layout.
+CITUS_EXCLUDED = (
+    "tests/replay/test_commands.py::test_with_no_database_url_both_commands_run_on_the_embedded_server",
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,7 +60,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     root = Path(config.rootpath)
     for item in items:
-        if Path(item.path).relative_to(root).as_posix().startswith(CITUS_TIER):
+        path = Path(item.path).relative_to(root).as_posix()
+        if path.startswith(CITUS_TIER) and f"{path}::{item.name}" not in CITUS_EXCLUDED:
             item.add_marker(pytest.mark.citus)
     if config.getoption("--citus"):
         kept = [i for i in items if i.get_closest_marker("citus")]

@@ -23,7 +23,6 @@ from sql import queries
 
 _SQL = queries("export")
 _SNAPSHOT = re.compile(r"[0-9A-F]+-[0-9A-F]+(?:-[0-9]+)?")
-_MAX_POSITION = 2**63 - 1
 
 Format = Literal["ndjson", "csv", "parquet"]
 FORMATS: tuple[Format, ...] = ("ndjson", "csv", "parquet")
@@ -48,7 +47,9 @@ class Batch:
     last: int
 
 
-async def _begin(conn: asyncpg.Connection, filters: Filters, snapshot: str | None) -> None:
+async def _begin(
+    conn: asyncpg.Connection, filters: Filters, upto: int, snapshot: str | None
+) -> None:
     await conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
     if snapshot is not None:
         if not _SNAPSHOT.fullmatch(snapshot):
@@ -58,7 +59,7 @@ async def _begin(conn: asyncpg.Connection, filters: Filters, snapshot: str | Non
     # CSV and Parquet times in UTC, whatever the server's or the role's time zone.
     await conn.execute("SET LOCAL TimeZone = 'UTC'")
     f = filters
-    await conn.execute(_SQL["bind"], f.after, _MAX_POSITION, f.since, f.until, f.type, f.user_id)
+    await conn.execute(_SQL["bind"], f.after, upto, f.since, f.until, f.type, f.user_id)
 
 
 @asynccontextmanager
@@ -70,12 +71,15 @@ async def _connections(dsn: str, filters: Filters, count: int) -> AsyncIterator[
             conn = await asyncpg.connect(dsn, server_settings={"application_name": "tasks export"})
             stack.push_async_callback(conn.close)
             conns.append(conn)
-        # Every event acknowledged before the export started gets its position, so it is in.
+        # Every event acknowledged before the export started gets its position, so it is in;
+        # the export ends at the log's visible end (on Citus a move still committing on the
+        # workers may show part of itself past it: sql/migrations/0053_log_visible.sql).
         await event_store.sequence(conns[0])
-        await _begin(conns[0], filters, None)
+        upto = await event_store.head(conns[0])
+        await _begin(conns[0], filters, upto, None)
         snapshot = await conns[0].fetchval("SELECT pg_export_snapshot()") if count > 1 else None
         for conn in conns[1:]:
-            await _begin(conn, filters, snapshot)
+            await _begin(conn, filters, upto, snapshot)
         yield conns
 
 

@@ -48,8 +48,9 @@ def run_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def log_of(pool: asyncpg.Pool, user: str) -> list[RecordedEvent]:
+    """The user's log, every acknowledged command's events in it (as a feed request reads)."""
     async with pool.acquire() as conn:
-        await event_store.sequence(conn)  # as the API's readers do: the last commands' events
+        await event_store.sequence(conn)
         return await event_store.read_feed(conn, after=0, limit=1000, user_id=user)
 
 

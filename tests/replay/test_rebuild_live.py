@@ -7,6 +7,7 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.support import citus
 from tests.support.random_refs import random_user
 from tests.support.replay import fill_log, read_table, rebuild_now, verify_now
 from tests.support.servers import LiveServer
@@ -28,8 +29,14 @@ async def test_no_request_fails_while_a_rebuild_runs_and_the_table_ends_equal_to
             load = [asyncio.create_task(a_user_at_work(client, stop, statuses)) for _ in range(6)]
             await asyncio.sleep(0.3)
             done = await rebuild_now(scratch_url, batch_size=300)
-            # And on, after the swap; verify's snapshot holds while commands keep coming.
-            while_serving = await verify_now(scratch_url, batch_size=300)
+            # And on, after the swap; verify's snapshot holds while commands keep coming. Not
+            # on Citus, which has no snapshot across workers: there verify is exact only when
+            # no command runs (docs/scaling.md), the check below the load.
+            while_serving = (
+                None
+                if await citus.is_citus(scratch_url)
+                else await verify_now(scratch_url, batch_size=300)
+            )
             stop.set()
             await asyncio.gather(*load)
     finally:
@@ -37,7 +44,7 @@ async def test_no_request_fails_while_a_rebuild_runs_and_the_table_ends_equal_to
     assert set(statuses) <= {200, 201, 204}, statuses
     assert statuses[201] > 20 and statuses[200] > 100
     assert done.caught_up > 0  # commands landed during the rebuild and were caught up
-    assert while_serving.differences == []
+    assert while_serving is None or while_serving.differences == []
     assert (await verify_now(scratch_url)).differences == []
 
 

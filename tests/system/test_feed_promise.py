@@ -22,6 +22,7 @@ import pytest
 
 from app.runtime.db import init_connection
 from app.storage import event_store
+from sql import queries
 from tests.support.random_refs import random_user
 from tests.support.seed import new_task, queue
 from tests.support.servers import LiveServer
@@ -54,12 +55,22 @@ class RolledBack(Exception):
     """Raised on purpose inside a transaction to undo it."""
 
 
-async def writer(url: str, user: str, rng: random.Random, until: float) -> list[str]:
+async def connected(url: str) -> asyncpg.Connection:
+    """A writer's connection, its statement prepared: asyncpg looks the parameters' types up
+    once per connection, which on a Citus coordinator's larger catalog takes a second or
+    more, and the writers' clock must not start with it."""
+    conn = await asyncpg.connect(url)
+    await init_connection(conn)
+    await conn.prepare(queries("store")["append"])
+    return conn
+
+
+async def writer(
+    conn: asyncpg.Connection, user: str, rng: random.Random, until: float
+) -> list[str]:
     """Transactions of one or two creates that stay open a random while (now and then a long
     one) before they commit; a quarter roll back. The streams of those that committed."""
     committed: list[str] = []
-    conn = await asyncpg.connect(url)
-    await init_connection(conn)
     try:
         while time.monotonic() < until:
             appended = []
@@ -108,9 +119,13 @@ async def test_a_paging_reader_sees_every_committed_event_once_while_writers_rac
     async with pool.acquire() as conn:
         after = await event_store.head(conn)
     rng = random.Random()
+    conns = [await connected(migrated_url) for _ in users[1:]]
     until = time.monotonic() + SECONDS
     writers = asyncio.gather(
-        *(writer(migrated_url, u, random.Random(rng.random()), until) for u in users[1:]),
+        *(
+            writer(c, u, random.Random(rng.random()), until)
+            for c, u in zip(conns, users[1:], strict=True)
+        ),
         killed_mid_transaction(migrated_url, users[0]),
     )
     seen: list[dict] = []
