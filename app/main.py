@@ -9,16 +9,18 @@ from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from app import logs
 from app.api.audit import Audit
-from app.api.auth import require_token
+from app.api.auth import require_token, settle_owner
 from app.api.commands import TaskCommands
 from app.api.deps import DEPENDENCIES, TaskRequest
-from app.api.observe import Metrics, Observer, quiet_library_tracebacks
+from app.api.docs_ui import DOCS_NOTE, assets, render_plugins
+from app.api.observe import AccessLog, Metrics, Observer, quiet_library_tracebacks
 from app.api.openapi import close_request_bodies
 from app.api.ops import health, metrics, ready
+from app.api.options import SharedPathOptions
 from app.api.problems import exception_handlers
 from app.api.queries import TaskQueries
 from app.runtime.db import create_pool
@@ -28,6 +30,7 @@ from app.runtime.jobs import deployment_jobs
 from app.runtime.leader import Leader
 from app.runtime.migrate import migrate
 from app.runtime.replicas import open_replicas
+from app.runtime.stalls import GC_PAUSES, LoopLag, freeze_startup_heap
 from app.settings import Settings
 from app.tokens import authenticator
 
@@ -56,7 +59,8 @@ async def _database(app: Litestar) -> AsyncIterator[None]:
         stack.push_async_callback(app.state.pool.close)
         if settings.migrate_on_start:
             async with app.state.pool.acquire() as conn:
-                await migrate(conn)
+                if applied := await migrate(conn):  # each one's name at DEBUG
+                    log.info("applied %d migration(s) and SQL definition(s)", len(applied))
         app.state.replicas = await open_replicas(app.state.pool, settings)
         if app.state.replicas:
             stack.push_async_callback(app.state.replicas.close)
@@ -72,6 +76,13 @@ async def _database(app: Litestar) -> AsyncIterator[None]:
         app.state.hub = EventHub(dsn, app.state.pool, poll_seconds=settings.stream_poll_seconds)
         stack.push_async_callback(app.state.hub.close)
         stack.callback(end_streams_on_stop(app.state.hub))
+        app.state.access_log.start()
+        stack.callback(app.state.access_log.stop)
+        app.state.loop_lag.start()
+        stack.push_async_callback(app.state.loop_lag.stop)
+        if settings.gc_freeze:
+            frozen = freeze_startup_heap()
+            log.debug("gc.freeze(): %d start-up objects left out of collections", frozen)
         yield
 
 
@@ -91,15 +102,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = TaskApp(
         route_handlers=[
             # One router: Litestar cannot merge two controllers on one path otherwise.
+            # SharedPathOptions first: it answers OPTIONS on the paths the two share.
             Router(
                 "/",
-                route_handlers=[TaskCommands, TaskQueries, Audit],
+                route_handlers=[SharedPathOptions, TaskCommands, TaskQueries, Audit],
                 guards=[require_token],
+                before_request=settle_owner,
                 security=[{"bearer": []}],
             ),
             health,
             ready,
             metrics,
+            assets(),
         ],
         dependencies=DEPENDENCIES,
         request_class=TaskRequest,
@@ -108,7 +122,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Litestar configures the root logger itself (at INFO unless told): TASKS_LOG_LEVEL
         # has to be handed to it, or the access log is written whatever the setting says.
         logging_config=LoggingConfig(
-            root={"handlers": ["queue_listener"], "level": settings.log_level}
+            root={"handlers": ["queue_listener"], "level": settings.log_level},
+            formatters={"standard": {"format": logs.FORMAT}},
         ),
         request_max_body_size=settings.max_body_bytes,
         cors_config=CORSConfig(allow_origins=settings.cors_origins)
@@ -117,9 +132,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Tasks",
             version="1.0.0",
-            description="An event-sourced task service. The contract: API.md.",
+            description=f"An event-sourced task service. The contract: API.md. {DOCS_NOTE}",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=render_plugins(),
             components=Components(security_schemes={"bearer": BEARER}),
         ),
         debug=False,
@@ -136,6 +151,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             " service can read and change every user's tasks"
         )
         app.state.readiness_notes["authentication"] = "disabled"
+    app.state.loop_lag = LoopLag()
+    GC_PAUSES.install()
     app.state.metrics = Metrics(app.state)
-    app.state.observer = Observer(app.state.metrics)
+    app.state.access_log = AccessLog()
+    app.state.observer = Observer(app.state.metrics, app.state.access_log)
     return app

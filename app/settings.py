@@ -1,13 +1,23 @@
 """Settings from the environment (prefix TASKS_) or a .env file."""
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # HS256 keys shorter than the hash output (32 bytes) are guessable; RFC 7518 3.2.
 MIN_SECRET_CHARS = 32
+
+
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    """One data folder per user, wherever a command runs from (XDG base directories): a
+    folder relative to the current one gave `tasks token`, run elsewhere, a secret of its
+    own, and the service answered its tokens with 401."""
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "tasks"
 
 
 class Settings(BaseSettings):
@@ -21,7 +31,10 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "TASKS_DATABASE_URL"),
         description="PostgreSQL URL; unset starts an embedded PostgreSQL in data_dir",
     )
-    data_dir: Path = Field(default=Path(".tasks-data"), description="embedded PostgreSQL folder")
+    data_dir: Path = Field(
+        default_factory=lambda: default_data_dir(os.environ),
+        description="the embedded PostgreSQL's folder and its token secret",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
@@ -31,6 +44,9 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(default=10_000, ge=0)
     db_application_name: str = Field(default="tasks", min_length=1, max_length=63)
     migrate_on_start: bool = True
+    gc_freeze: bool = Field(
+        default=True, description="gc.freeze() after start-up: full collections skip that heap"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = 64 * 1024
@@ -69,3 +85,22 @@ class Settings(BaseSettings):
     auth_disabled: bool = False
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=1)
     idempotency_purge_seconds: float = Field(default=300, gt=0, description="purge interval")
+
+
+def settings_problem(error: ValidationError) -> str:
+    """One line naming each rejected variable and what it must be (never its value)."""
+    return "; ".join(f"{_variable(e['loc'])}: {_rule(e)}" for e in error.errors())
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    name = str(loc[0]) if loc else "?"
+    if name == "database_url":
+        return "DATABASE_URL"
+    return f"TASKS_{name.upper()}"
+
+
+def _rule(error: Any) -> str:
+    limit = error.get("ctx", {}).get("min_length")
+    if error["type"] == "too_short" and limit is not None:
+        return f"must be at least {limit} characters"  # pydantic says "items" of a SecretStr
+    return str(error["msg"])

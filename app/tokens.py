@@ -17,6 +17,8 @@ log = logging.getLogger("tasks.auth")
 
 ALGORITHM = "HS256"
 AUDITOR = "auditor"
+# Every role a token can carry that means something to this service.
+ROLES = (AUDITOR,)
 SECRET_FILE = "auth-secret"
 # Clock skew tolerated between whoever minted a token and this server.
 LEEWAY_SECONDS = 10
@@ -76,13 +78,22 @@ class Authenticator:
                 continue
             except jwt.ExpiredSignatureError:
                 raise TokenRejected("The token has expired.") from None
+            except jwt.MissingRequiredClaimError as exc:
+                raise TokenRejected(
+                    f"The token has no `{exc.claim}` claim; every token needs `sub` and `exp`."
+                ) from None
             except jwt.InvalidTokenError:
                 raise TokenRejected("The token is not valid.") from None
             try:
                 return msgspec.convert(payload, Claims)
             except msgspec.ValidationError:
                 raise TokenRejected("The token's sub or roles claim is not valid.") from None
-        raise TokenRejected("The token is not valid.")
+        # Safe to say: it tells a caller nothing about the secret, and it is the usual cause
+        # (a token made with another TASKS_AUTH_SECRET, or another data folder's secret).
+        raise TokenRejected(
+            "The token's signature does not match this server's secret: it was signed with"
+            " another one (see docs/security.md, the secret)."
+        )
 
     def mint(self, user: str, roles: Sequence[str] = (), ttl: int = DEFAULT_TTL_SECONDS) -> str:
         return mint(self._keys[0], user, roles, ttl)
@@ -104,21 +115,30 @@ def authenticator(settings: Settings) -> Authenticator | None:
     return Authenticator(keys)
 
 
-def current_secret(settings: Settings) -> str:
-    """The signing secret: configured, or with the embedded database kept in its data folder."""
+def current_secret(settings: Settings, *, create: bool = True) -> str:
+    """The signing secret: configured, or with the embedded database kept in its data folder
+    (made there the first time, unless create is false)."""
     if settings.auth_secret:
         return settings.auth_secret.get_secret_value()
     if settings.database_url is None:
-        return data_folder_secret(settings.data_dir)
+        return data_folder_secret(settings.data_dir, create=create)
     raise AuthConfigError(
         "Authentication is on but TASKS_AUTH_SECRET is not set: set it to a random string of"
         f" at least {MIN_SECRET_CHARS} characters (or TASKS_AUTH_DISABLED=true for local use)."
     )
 
 
-def data_folder_secret(data_dir: Path) -> str:
-    """Read the data folder's secret, creating it (mode 0600) the first time."""
+def data_folder_secret(data_dir: Path, *, create: bool = True) -> str:
+    """Read the data folder's secret, creating it (mode 0600) the first time if asked to."""
     path = data_dir / SECRET_FILE
+    if not path.exists() and not create:
+        # `tasks token` must not make a secret the service does not have: its tokens would
+        # all get 401. Only `tasks serve` makes one.
+        raise AuthConfigError(
+            f"no token secret in {data_dir}: `tasks serve` makes one when it first starts on"
+            " that folder. Start it first, or set TASKS_DATA_DIR to the folder it uses (or"
+            " TASKS_AUTH_SECRET to its secret)."
+        )
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         # Written aside, then linked into place: a process starting at the same moment

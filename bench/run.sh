@@ -10,10 +10,13 @@
 #   CEILING_WRITE_MODE / CEILING_POOL_RESET / PEER_POOL_SIZE ... (passed to the references)
 #   QUIET_MAX_BUSY (0.25) QUIET_MAX_WAIT (300) SEED_DESCRIPTION (text|null) WRK_TOKENS (bearer tokens file)
 #   TASKS_* settings are passed to our service unchanged (and listed in the report).
+#   BASE_REPO (a checkout of an older commit: TARGETS may then name "base", the same service before a change)
+#   LISTENERS (0|1: SSE clients, a feed reader and, in PROBE_SCENARIOS, the feed latency probe on ours)
+#   PGHOST/PGPORT (another PostgreSQL, e.g. the slow-flush one) PG_NOTE (what that server is, for the report)
 # See bench/README.md.
 set -uo pipefail
 # Which knobs the caller set (before common.sh fills in the defaults): they go into the recorded command.
-_SET_ENV="$(env | grep -E '^(PORT|WRK_THREADS|CEILING_[A-Z_]+|PEER_[A-Z_]+|TASKS_[A-Z_]+|SEED_DESCRIPTION|QUIET_MAX_[A-Z]+|BENCH_OUT|SHARED_BENCH|WRK_TOKENS|REPORT|PGHOST|PGPORT|PGUSER)=' \
+_SET_ENV="$(env | grep -E '^(PORT|WRK_THREADS|CEILING_[A-Z_]+|PEER_[A-Z_]+|TASKS_[A-Z_]+|SEED_DESCRIPTION|QUIET_MAX_[A-Z]+|BENCH_OUT|SHARED_BENCH|WRK_TOKENS|REPORT|PGHOST|PGPORT|PGUSER|BASE_REPO|LISTENERS|LISTEN_[A-Z]+|PROBE_[A-Z]+|OURS_DB|PEER_DB|CEILING_DB|PG_NOTE)=' \
             | grep -v '^TASKS_VENV=' | sort \
             | sed -E 's/^([A-Z_]*(SECRET|PASSWORD|KEY|TOKEN)[A-Z_]*)=.*/\1=<set>/' || true)"
 D="$(cd "$(dirname "$0")" && pwd)"
@@ -35,6 +38,13 @@ wants() { [[ " $TARGETS " == *" $1 "* ]]; }
 bash "$D/setup.sh" || { echo "setup failed" >&2; exit 1; }
 # WARNING unless the caller sets it: the default, INFO, adds an access-log line per request.
 OURS_ENV=(env DATABASE_URL="$OURS_DSN" TASKS_LOG_LEVEL="${TASKS_LOG_LEVEL:-WARNING}")
+BASE_ENV=(env DATABASE_URL="$BASE_DSN" TASKS_LOG_LEVEL="${TASKS_LOG_LEVEL:-WARNING}")
+if wants base; then
+  [ -n "$BASE_REPO" ] && [ -x "$BASE_VENV/bin/tasks" ] || {
+    echo "TARGETS has base: set BASE_REPO to a checkout with a venv (git worktree add DIR COMMIT; DIR/.venv)" >&2; exit 1; }
+  mkdir -p "$RUN_DIR/cwd-base"
+fi
+if [ "$LISTENERS" = 1 ] && ! wants ours; then echo "LISTENERS=1 listens to ours: add it to TARGETS" >&2; exit 1; fi
 
 # --- AUTH HOOK ----------------------------------------------------------------------------------------
 # Requests to our service carry bearer tokens when WRK_TOKENS names a file of "user token" lines (users
@@ -42,7 +52,7 @@ OURS_ENV=(env DATABASE_URL="$OURS_DSN" TASKS_LOG_LEVEL="${TASKS_LOG_LEVEL:-WARNI
 # tokens are minted with our own `tasks token` (lib/tokens.py), in the environment the service runs with, so
 # both see the same signing secret. As long as `tasks token` does not exist, requests carry no token.
 OURS_TOKENS=""
-if wants ours; then
+if wants ours || wants base; then
   # One signing secret per run (unless the caller set one), for our server and for minting the tokens:
   # with DATABASE_URL set the service refuses to start without it. Never written into the report.
   if [ -z "${TASKS_AUTH_SECRET:-}" ]; then
@@ -82,6 +92,9 @@ fi
   echo "duration_s: $DURATION"; echo "warmup_s: $WARMUP"; echo "conns: $CONNS"; echo "repeat: $REPEAT"
   echo "wrk_threads: $WRK_THREADS"; echo "wrk: $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
   echo "postgres: $(psql -X -Atc 'SHOW server_version' -d postgres 2>/dev/null) (fsync=$(psql -X -Atc 'SHOW fsync' -d postgres), synchronous_commit=$(psql -X -Atc 'SHOW synchronous_commit' -d postgres), shared_buffers=$(psql -X -Atc 'SHOW shared_buffers' -d postgres), max_connections=$(psql -X -Atc 'SHOW max_connections' -d postgres))"
+  echo "server: $PGHOST:$PGPORT, data ${PG_DATA_DIR:-?}${PG_NOTE:+ ($PG_NOTE)}"
+  if wants base; then echo "base: $BASE_REPO at $(git -C "$BASE_REPO" rev-parse --short HEAD 2>/dev/null || echo '?'), $BASE_VENV/bin/python"; fi
+  if [ "$LISTENERS" = 1 ]; then echo "listeners: $LISTEN_STREAMS SSE clients on ours ($LISTEN_GLOBAL on the whole log, the others on one user's events) and one feed reader, all from the seed on; in $PROBE_SCENARIOS a probe creating $PROBE_RATE tasks/s timed from 2xx to its event on the streams (lib/listeners.py)"; fi
   echo "tasks_python: $TASKS_VENV/bin/python"; echo "peer_python: $PEER_VENV/bin/python"; echo "ceiling_python: $CEILING_VENV/bin/python"
   echo "peer_pool: ${PEER_POOL_SIZE:-5}+${PEER_MAX_OVERFLOW:-10} per worker"
   echo "ceiling: $CEILING_SERVER, write mode ${CEILING_WRITE_MODE:-tx}, pool ${CEILING_POOL_MIN:-5}-${CEILING_POOL_MAX:-15} per worker, pool reset ${CEILING_POOL_RESET:-default}"
@@ -112,6 +125,7 @@ measure() {  # TARGET SCENARIO WORKERS REPETITION
   export SLUG="$t-$s-w$w-r$4"
   case "$t" in
     ours)    label="target=ours server=tasks-serve workers=$w" ;;
+    base)    label="target=base server=tasks-serve workers=$w" ;;
     peer)    label="target=peer server=uvicorn workers=$w pool=${PEER_POOL_SIZE:-5}+${PEER_MAX_OVERFLOW:-10}" ;;
     ceiling) label="target=ceiling server=$CEILING_SERVER workers=$w write_mode=${CEILING_WRITE_MODE:-tx} pool=${CEILING_POOL_MIN:-5}-${CEILING_POOL_MAX:-15} reset=${CEILING_POOL_RESET:-default}" ;;
   esac
@@ -123,8 +137,16 @@ measure() {  # TARGET SCENARIO WORKERS REPETITION
         fresh_db "$OURS_DB" &&
         ( cd "$RUN_DIR/cwd-ours" && "${OURS_ENV[@]}" "$TASKS_VENV/bin/tasks" migrate ) &&
         psql_q -d "$OURS_DB" -v seed_description="$SEED_DESCRIPTION" -f "$D/sql/seed_tasks.sql" &&
+        LISTEN="$LISTENERS" LISTEN_PROBE_RATE="$( [[ " $PROBE_SCENARIOS " == *" $s "* ]] && echo "$PROBE_RATE" || echo 0)" \
         WRK_TOKENS="$OURS_TOKENS" PROBE="$(probe "$s" ours)" "$D/lib/measure.sh" "$label" "$s" "$RUN_DIR/cwd-ours" -- \
           "${OURS_ENV[@]}" "$TASKS_VENV/bin/tasks" serve --host 127.0.0.1 --port "$PORT" --workers "$w"
+        ;;
+      base)
+        fresh_db "$BASE_DB" &&
+        ( cd "$RUN_DIR/cwd-base" && "${BASE_ENV[@]}" "$BASE_VENV/bin/tasks" migrate ) &&
+        psql_q -d "$BASE_DB" -v seed_description="$SEED_DESCRIPTION" -f "$BASE_REPO/bench/sql/seed_tasks.sql" &&
+        WRK_TOKENS="$OURS_TOKENS" PROBE="$(probe "$s" ours)" "$D/lib/measure.sh" "$label" "$s" "$RUN_DIR/cwd-base" -- \
+          "${BASE_ENV[@]}" "$BASE_VENV/bin/tasks" serve --host 127.0.0.1 --port "$PORT" --workers "$w"
         ;;
       peer)
         psql_q -d "$PEER_DB" -f "$SHARED_BENCH/sql/peer_reset.sql" &&

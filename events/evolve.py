@@ -12,6 +12,7 @@ from events.types import (
     TaskCreated,
     TaskDeleted,
     TaskErased,
+    TaskImported,
     TaskToggled,
     TaskUpdated,
     UserErased,
@@ -21,8 +22,9 @@ from events.types import (
 def evolve(state: Task | None, recorded: RecordedEvent) -> Task | None:
     """Apply one recorded event to a task's state (None before its creation).
 
-    A UserErased event lives in a user's own stream, never a task's: it leaves the state
-    as it is, so that stream folds to None (no task, no read row).
+    TaskCreated and TaskImported begin a task's stream. A UserErased event lives in a
+    user's own stream, never a task's: it leaves the state as it is, so that stream folds
+    to None (no task, no read row).
     """
     event, at = recorded.event, recorded.recorded_at
     if isinstance(event, TaskCreated):
@@ -34,6 +36,18 @@ def evolve(state: Task | None, recorded: RecordedEvent) -> Task | None:
             completed=event.completed,
             created_at=at,
             updated_at=at,
+            version=recorded.version,
+        )
+    if isinstance(event, TaskImported):
+        # The task as the old service held it, with its own times (not the import's).
+        return Task(
+            id=recorded.stream_id,
+            user_id=recorded.user_id,
+            title=event.title,
+            description=event.description,
+            completed=event.completed,
+            created_at=event.created_at,
+            updated_at=event.updated_at,
             version=recorded.version,
         )
     if isinstance(event, UserErased):

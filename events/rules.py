@@ -7,6 +7,8 @@ TITLE_MAX = 200
 DESCRIPTION_MAX = 2000
 USER_ID = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 USER_ID_RULE = "1 to 64 characters of A-Z a-z 0-9 . _ @ -"
+TITLE_RULE = f"must be 1 to {TITLE_MAX} characters once trimmed"
+DESCRIPTION_RULE = f"must be at most {DESCRIPTION_MAX} characters"
 
 
 class InvalidInput(Exception):
@@ -34,7 +36,7 @@ def title(value: str) -> str:
     _no_nul("title", value)
     trimmed = value.strip()
     if not 1 <= len(trimmed) <= TITLE_MAX:
-        raise InvalidInput("title", f"must be 1 to {TITLE_MAX} characters once trimmed")
+        raise InvalidInput("title", TITLE_RULE)
     return trimmed
 
 
@@ -42,5 +44,5 @@ def description(value: str | None) -> str | None:
     if value is not None:
         _no_nul("description", value)
         if len(value) > DESCRIPTION_MAX:
-            raise InvalidInput("description", f"must be at most {DESCRIPTION_MAX} characters")
+            raise InvalidInput("description", DESCRIPTION_RULE)
     return value

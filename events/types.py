@@ -22,6 +22,21 @@ class TaskCreated(TaskEvent, frozen=True):
     completed: bool = False
 
 
+class TaskImported(TaskEvent, frozen=True):
+    """A task brought in whole from the CRUD service this one replaces (`tasks import-crud`).
+
+    It carries the task as the old table held it, its original created_at and updated_at
+    included: the read row keeps those times, while the event's recorded_at says truthfully
+    when the log learnt of the task. What happened to it before the import is not known.
+    """
+
+    title: str
+    description: str | None
+    completed: bool
+    created_at: datetime
+    updated_at: datetime
+
+
 class TaskUpdated(TaskEvent, frozen=True, omit_defaults=True):
     title: str | UnsetType = UNSET
     description: str | None | UnsetType = UNSET
@@ -56,11 +71,21 @@ class UserErased(TaskEvent, frozen=True):
     tasks_redacted: int
 
 
-AnyTaskEvent = TaskCreated | TaskUpdated | TaskToggled | TaskDeleted | TaskErased | UserErased
+AnyTaskEvent = (
+    TaskCreated | TaskImported | TaskUpdated | TaskToggled | TaskDeleted | TaskErased | UserErased
+)
 
 EVENT_TYPES: dict[str, type[AnyTaskEvent]] = {
     cls.__name__: cls
-    for cls in (TaskCreated, TaskUpdated, TaskToggled, TaskDeleted, TaskErased, UserErased)
+    for cls in (
+        TaskCreated,
+        TaskImported,
+        TaskUpdated,
+        TaskToggled,
+        TaskDeleted,
+        TaskErased,
+        UserErased,
+    )
 }
 
 # What erasure writes in place of a title and an actor (descriptions become null).

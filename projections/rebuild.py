@@ -65,8 +65,8 @@ async def rebuild(
         resumed = checkpoint is not None
         if checkpoint is None:
             checkpoint = await _start(writer)
-        progress.grow(max(checkpoint.snapshot_events, checkpoint.events_done))
-        progress.advance(checkpoint.events_done)
+        # What this run has left to do: a resumed run's rate counts only its own events.
+        progress.grow(max(checkpoint.snapshot_events - checkpoint.events_done, 0))
         if not checkpoint.bulk_done:
             await _bulk(reader, writer, checkpoint, progress, batch_size)
         position = checkpoint.caught_up_position

@@ -160,7 +160,15 @@ class Audit(Controller):
         self,
         request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
-        after: Annotated[int | None, QueryParameter(ge=0, le=params.MAX_POSITION)] = None,
+        after: Annotated[
+            int | None,
+            QueryParameter(
+                ge=0,
+                le=params.MAX_POSITION,
+                description="the last position seen; without it (and Last-Event-ID), from now on",
+                schema_extra=params.POSITION_SCHEMA,
+            ),
+        ] = None,
         last_event_id: Annotated[
             str | None, HeaderParameter(name="Last-Event-ID", max_length=32)
         ] = None,
@@ -177,7 +185,6 @@ class Audit(Controller):
         state = request.app.state
         messages = event_messages(
             state.hub,
-            pool,
             after=after,
             user_id=rules.user_id(user) if user is not None else None,
             type_name=params.event_type(event_type),

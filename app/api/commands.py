@@ -7,11 +7,11 @@ from uuid import UUID, uuid4
 
 import asyncpg
 from litestar import Controller, Request, Response, delete, patch, post, put
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from msgspec import UNSET
 
 from app.api import idempotency, params
+from app.api.auth import owner_of
 from app.api.deps import request_metadata, require_json_body
 from app.api.idempotency import IdempotencyKey, Reply
 from app.api.openapi import (
@@ -21,7 +21,7 @@ from app.api.openapi import (
     ETAG,
     LOCATION,
 )
-from app.api.params import IfMatch
+from app.api.params import IfMatch, UserId
 from app.api.problems import ProblemError
 from app.api.responses import task_reply
 from app.api.schemas import TaskCreateBody, TaskOut, TaskUpdateBody
@@ -35,14 +35,14 @@ from events.state import Task
 
 async def _run(
     request: Request[Any, Any, Any],
-    pool: asyncpg.Pool,
-    owner: str,
     task_id: UUID,
     command: Command,
     respond: Callable[[Task], Reply],
     key: str | None,
 ) -> Response[Any]:
     """Run the command once per idempotency key: a key seen before replays its first answer."""
+    pool: asyncpg.Pool = request.app.state.pool
+    owner = owner_of(request)
     pending = await idempotency.pending(request, key)
     for _ in range(2):
         if pending and (replayed := await idempotency.replay(pool, owner, pending)):
@@ -77,12 +77,12 @@ class TaskCommands(Controller):
     )
     async def create_task(
         self,
-        owner: NamedDependency[str],
+        user_id: FromPath[UserId],
         data: JSONBody[TaskCreateBody],
         request: Request[Any, Any, Any],
-        pool: NamedDependency[asyncpg.Pool],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[TaskOut]:
+        owner = user_id  # settled (400, 403) by the router's hook, settle_owner
         command = CreateTask(
             task_id=uuid4(),
             user_id=owner,
@@ -90,7 +90,7 @@ class TaskCommands(Controller):
             description=rules.description(data.description),
         )
         respond = partial(task_reply, status=201, location=f"/api/{owner}/tasks/{command.task_id}")
-        return await _run(request, pool, owner, command.task_id, command, respond, idempotency_key)
+        return await _run(request, command.task_id, command, respond, idempotency_key)
 
     @put(
         "/{task_id:uuid}",
@@ -100,11 +100,10 @@ class TaskCommands(Controller):
     )
     async def update_task(
         self,
-        owner: NamedDependency[str],
+        user_id: FromPath[UserId],
         task_id: FromPath[UUID],
         data: JSONBody[TaskUpdateBody],
         request: Request[Any, Any, Any],
-        pool: NamedDependency[asyncpg.Pool],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[TaskOut]:
@@ -116,30 +115,28 @@ class TaskCommands(Controller):
             completed=data.completed,
             expected_version=params.if_match(if_match),
         )
-        return await _run(request, pool, owner, task_id, command, task_reply, idempotency_key)
+        return await _run(request, task_id, command, task_reply, idempotency_key)
 
     @patch("/{task_id:uuid}/complete", responses=COMMAND_RESPONSES, response_headers=[ETAG])
     async def toggle_task(
         self,
-        owner: NamedDependency[str],
+        user_id: FromPath[UserId],
         task_id: FromPath[UUID],
         request: Request[Any, Any, Any],
-        pool: NamedDependency[asyncpg.Pool],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[TaskOut]:
         command = ToggleTask(expected_version=params.if_match(if_match))
-        return await _run(request, pool, owner, task_id, command, task_reply, idempotency_key)
+        return await _run(request, task_id, command, task_reply, idempotency_key)
 
     @delete("/{task_id:uuid}", status_code=204, responses=DELETE_RESPONSES)
     async def delete_task(
         self,
-        owner: NamedDependency[str],
+        user_id: FromPath[UserId],
         task_id: FromPath[UUID],
         request: Request[Any, Any, Any],
-        pool: NamedDependency[asyncpg.Pool],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[None]:
         command = DeleteTask(expected_version=params.if_match(if_match))
-        return await _run(request, pool, owner, task_id, command, _no_content, idempotency_key)
+        return await _run(request, task_id, command, _no_content, idempotency_key)

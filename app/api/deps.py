@@ -11,6 +11,7 @@ from litestar.di import Provide
 from litestar.handlers import BaseRouteHandler
 from litestar.params import HeaderParameter
 
+from app.api import bodies
 from app.api.auth import provide_owner
 from app.api.problems import ProblemError, bad_input
 from app.runtime.db import read
@@ -84,12 +85,15 @@ def request_metadata(request: Request[Any, Any, Any], owner: str) -> dict[str, A
 
 
 class TaskRequest(Request[Any, Any, Any]):
-    """Litestar's request, with every undecodable JSON body a 400: msgspec raises plain
-    UnicodeDecodeError for bytes that are not UTF-8 and RecursionError for nesting deeper
-    than it can follow, which Litestar would otherwise pass on as 500s."""
+    """Litestar's request, with a handler's body decoded strictly (app/api/bodies.py) and every
+    undecodable JSON body a 400: msgspec raises plain UnicodeDecodeError for bytes that are not
+    UTF-8 and RecursionError for nesting deeper than it can follow, which Litestar would
+    otherwise pass on as 500s."""
 
     async def json(self) -> Any:
         try:
+            if (struct := bodies.body_type(self.route_handler)) is not None:
+                return bodies.decode(await self.body(), struct)
             return await super().json()
         except UnicodeDecodeError:
             raise bad_input("body", "is not UTF-8") from None
@@ -101,15 +105,17 @@ _JSON_TYPES = ("application/json",)
 
 
 async def require_json_body(
-    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
-    """Guard: a body that says it is not JSON gets 415 before anything reads it."""
+    """Guard: a body that says it is not JSON gets 415 before anything reads it; no body, 400."""
     content_type = connection.headers.get("content-type")
-    if content_type is None:
-        return
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    if media_type not in _JSON_TYPES and not media_type.endswith("+json"):
-        raise ProblemError(415, "Send the body as JSON, with Content-Type: application/json.")
+    if content_type is not None:
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        if media_type not in _JSON_TYPES and not media_type.endswith("+json"):
+            raise ProblemError(415, "Send the body as JSON, with Content-Type: application/json.")
+    struct = bodies.body_type(handler)
+    if struct is not None and isinstance(connection, Request):
+        bodies.require(await connection.body(), struct)
 
 
 DEPENDENCIES = {

@@ -4,6 +4,7 @@ cannot do (ETags, stream positions, event type filters)."""
 import re
 from typing import Annotated
 
+from litestar.openapi.spec import OpenAPIType
 from litestar.params import HeaderParameter, Parameter, QueryParameter
 
 from app.api.problems import bad_input
@@ -16,6 +17,17 @@ MAX_POSITION = 2**63 - 1
 # The user id's documented form; rules.user_id checks it (after authentication).
 _USER_ID_SCHEMA = {"pattern": f"^{rules.USER_ID.pattern}$", "minLength": 1, "maxLength": 64}
 
+# A query parameter or header that may be left out is documented by its type alone: a header
+# or a query string cannot hold null, and Litestar would say `oneOf: [T, null]` for `T | None`.
+_STRING: dict[str, object] = {"one_of": None, "type": OpenAPIType.STRING}
+# Bounds as integers: Litestar writes ge/le as floats (2**63 - 1 became 9.223372036854776e+18).
+POSITION_SCHEMA: dict[str, object] = {
+    "one_of": None,
+    "type": OpenAPIType.INTEGER,
+    "minimum": 0,
+    "maximum": MAX_POSITION,
+}
+
 UserId = Annotated[str, Parameter(description=rules.USER_ID_RULE, schema_extra={**_USER_ID_SCHEMA})]
 IfMatch = Annotated[
     str | None,
@@ -24,11 +36,16 @@ IfMatch = Annotated[
         max_length=100,
         description='An ETag such as "3", or *',
         # Documented here, checked in if_match.
-        schema_extra={"pattern": r'^\s*(\*|(W/)?"[0-9]{1,9}")\s*$'},
+        schema_extra={**_STRING, "pattern": r'^\s*(\*|(W/)?"[0-9]{1,9}")\s*$'},
     ),
 ]
-After = Annotated[int, QueryParameter(ge=0, le=MAX_POSITION, description="the last position seen")]
-Limit = Annotated[int, QueryParameter(ge=1, le=1000)]
+After = Annotated[
+    int,
+    QueryParameter(
+        ge=0, le=MAX_POSITION, description="the last position seen", schema_extra=POSITION_SCHEMA
+    ),
+]
+Limit = Annotated[int, QueryParameter(ge=1, le=1000, schema_extra={"minimum": 1, "maximum": 1000})]
 EventType = Annotated[
     str | None,
     QueryParameter(

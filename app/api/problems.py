@@ -1,12 +1,14 @@
 """Every error as RFC 9457 problem+json, from one set of exception handlers."""
 
 import logging
+import re
 from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 
+from app.api.bodies import words
 from app.runtime.db import DATABASE_TOO_SLOW, DATABASE_UNAVAILABLE
 from events.decide import DomainError, StaleVersion, TaskAlreadyExists, TaskNotFound
 from events.rules import InvalidInput
@@ -16,6 +18,7 @@ log = logging.getLogger("tasks.errors")
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 2
 BAD_INPUT = "The request is not valid."
+NOT_A_TASK_ID = "No such task: a task id is a UUID, e.g. 7c1e2f6a-94b1-4d3e-8a5c-2b9d0e4f1a37."
 
 _TITLES = {
     400: "Bad Request",
@@ -83,10 +86,19 @@ def _validation_errors(extra: Any) -> list[FieldError]:
     if not isinstance(extra, list):
         return []
     return [
-        FieldError(_field(e), str(e.get("message", "invalid")))
+        FieldError(_field(e), _in_words(str(e.get("message", "invalid"))))
         for e in extra
         if isinstance(e, dict)
     ]
+
+
+_EXPECTED = re.compile(r"Expected `(?P<want>[^`]+)`, got `str`")
+
+
+def _in_words(message: str) -> str:
+    # A path, query or header value always arrives as a string: say what it should be.
+    match = _EXPECTED.fullmatch(message)
+    return f"must be {words(match['want'])}" if match else message
 
 
 def _field(error: dict[str, Any]) -> str:
@@ -94,12 +106,19 @@ def _field(error: dict[str, Any]) -> str:
     return "body" if key in ("", "data") else key
 
 
-def on_http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     if isinstance(exc, ProblemError):
         return problem_response(exc.status_code, exc.detail, exc.errors, exc.headers)
     if isinstance(exc, ValidationException):
         fields = _validation_errors(exc.extra) or [FieldError("body", exc.detail)]
         return problem_response(400, BAD_INPUT, fields, exc.headers)
+    if isinstance(exc, NotFoundException) and isinstance(exc.__cause__, ValueError):
+        # The router could not parse a typed path parameter; task_id is the only one (a UUID).
+        # Still 404 (API.md: no such task), but saying why.
+        return problem_response(404, NOT_A_TASK_ID, [FieldError("task_id", "is not a UUID")])
+    if exc.status_code == 413:
+        limit = request.app.state.settings.max_body_bytes
+        return problem_response(413, f"The body is over the limit of {limit} bytes.", None)
     body_error = [FieldError("body", exc.detail)] if exc.status_code == 400 else None
     return problem_response(exc.status_code, exc.detail, body_error, exc.headers)
 

@@ -10,14 +10,16 @@ from uuid import UUID
 import asyncpg
 import msgspec
 from litestar import Controller, MediaType, Response, get
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from app.api import params
 from app.api.audit import parse_as_of, task_as_it_stood
-from app.api.deps import LogReader
+from app.api.deps import ConsistencyToken, LogReader, provide_reader
 from app.api.openapi import ETAG, LINK, LIST_RESPONSES, TASK_RESPONSES
+from app.api.params import UserId
 from app.api.problems import bad_input
 from app.api.responses import task_response
 from app.api.schemas import TaskOut
@@ -50,6 +52,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
     return created_at, parsed.id
 
 
+# A hand-made cursor without a limit pages at this size (the Link header always has one).
+CURSOR_PAGE = 100
+
+
 class TaskQueries(Controller):
     path = "/api/{user_id:str}/tasks"
     tags = ["queries"]
@@ -57,19 +63,31 @@ class TaskQueries(Controller):
     @get("/", responses=LIST_RESPONSES, response_headers=[LINK])
     async def list_tasks(
         self,
-        owner: NamedDependency[str],
+        user_id: FromPath[UserId],
         reader: NamedDependency[asyncpg.Pool],
         completed: FromQuery[bool | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        limit: Annotated[
+            int | None,
+            QueryParameter(
+                ge=1,
+                le=1000,
+                description="page size; without it (and without cursor) every task is listed",
+            ),
+        ] = None,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Response[list[TaskOut]]:
+        """The user's tasks, newest first: every one of them, or a page when `limit` (or a
+        `cursor`) asks for one, as the CRUD service's clients, which never page, expect."""
+        owner = user_id  # settled (400, 403) by the router's hook, settle_owner
         after = decode_cursor(cursor) if cursor else None
+        if limit is None and after is not None:
+            limit = CURSOR_PAGE
+        fetch = None if limit is None else limit + 1
         rows = await read(
-            reader,
-            lambda c: list_json(c, owner, completed=completed, after=after, limit=limit + 1),
+            reader, lambda c: list_json(c, owner, completed=completed, after=after, limit=fetch)
         )
         headers = {}
-        if len(rows) > limit:
+        if limit is not None and len(rows) > limit:
             rows = rows[:limit]
             query = {
                 "limit": limit,
@@ -87,10 +105,10 @@ class TaskQueries(Controller):
     @get("/{task_id:uuid}", responses=TASK_RESPONSES, response_headers=[ETAG])
     async def get_task(
         self,
-        owner: NamedDependency[str],
+        user_id: FromPath[UserId],
         task_id: FromPath[UUID],
-        reader: NamedDependency[asyncpg.Pool],
-        log: NamedDependency[LogReader],
+        state: State,
+        token: ConsistencyToken = None,
         if_none_match: Annotated[
             str | None, HeaderParameter(name="If-None-Match", max_length=1000)
         ] = None,
@@ -101,20 +119,27 @@ class TaskQueries(Controller):
             str | None,
             QueryParameter(max_length=64, description="the task at this RFC 3339 time"),
         ] = None,
-    ) -> Response[Any]:
+    ) -> Response[TaskOut]:
         """The task now (from the read table), or as it stood at a version or time (folded)."""
+        # No dependencies: Litestar resolves several in a task group, a task each, which cost
+        # more than the rest of the handler. Only what this request needs is looked up.
+        owner = user_id  # settled (400, 403) by the router's hook, settle_owner
         task: Task | None
         if version is not None or as_of is not None:
             at = parse_as_of(as_of) if as_of is not None else None
+            log = LogReader(state, token)
             task = await task_as_it_stood(
                 await log.current(), owner, task_id, version=version, as_of=at
             )
         else:
+            reader = await provide_reader(state, token)
             task = await read(reader, lambda conn: get_task(conn, owner, task_id))
         if task is None:
             raise TaskNotFound()
         if params.etag_matches(if_none_match, task.version):
-            return Response(
+            # No body; the annotation is the 200's, which the OpenAPI document shows.
+            not_modified: Response[Any] = Response(
                 None, status_code=HTTP_304_NOT_MODIFIED, headers={"ETag": f'"{task.version}"'}
             )
+            return cast("Response[TaskOut]", not_modified)
         return task_response(task)

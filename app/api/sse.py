@@ -6,14 +6,12 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
-import asyncpg
 import msgspec
 from litestar.response import ServerSentEventMessage
 
 from app.api.schemas import event_out
 from app.runtime.db import DATABASE_UNAVAILABLE
 from app.runtime.hub import EventHub
-from app.storage import event_store
 from events.types import RecordedEvent
 
 log = logging.getLogger("tasks.stream")
@@ -22,18 +20,22 @@ PAGE = 500
 _encode = msgspec.json.Encoder().encode
 
 
-def _message(recorded: RecordedEvent) -> ServerSentEventMessage:
-    data = _encode(event_out(recorded)).decode()
-    return ServerSentEventMessage(data=data, event=recorded.type, id=recorded.position)
+class _Rendered(ServerSentEventMessage):
+    """An event's message, encoded once: every stream that reads the same page (they share
+    it, app/runtime/hub.py) sends these bytes instead of encoding the event again."""
+
+    def __init__(self, recorded: RecordedEvent) -> None:
+        data = _encode(event_out(recorded)).decode()
+        super().__init__(data=data, event=recorded.type, id=recorded.position)
+        self.position = recorded.position
+        self.frame = super().encode()
+
+    def encode(self) -> bytes:
+        return self.frame
 
 
-async def _read_page(
-    pool: asyncpg.Pool, after: int, user_id: str | None, type_name: str | None
-) -> list[RecordedEvent]:
-    async with pool.acquire() as conn:
-        return await event_store.read_feed(
-            conn, after=after, limit=PAGE, user_id=user_id, type_name=type_name
-        )
+def _render(page: list[RecordedEvent]) -> list[_Rendered]:
+    return [_Rendered(recorded) for recorded in page]
 
 
 async def _woken_within(wake: asyncio.Event, seconds: float) -> bool:
@@ -47,7 +49,6 @@ async def _woken_within(wake: asyncio.Event, seconds: float) -> bool:
 
 async def event_messages(
     hub: EventHub,
-    pool: asyncpg.Pool,
     *,
     after: int,
     user_id: str | None,
@@ -61,9 +62,9 @@ async def event_messages(
         yield ServerSentEventMessage(data=None, comment="ping", retry=1000)
         while not hub.stopping:
             wake.clear()  # before reading: a commit after the read sets it again
-            page = await _read_page(pool, position, user_id, type_name)
-            for recorded in page:
-                yield _message(recorded)
+            page = await hub.read_page(position, PAGE, user_id, type_name, _render)
+            for message in page:
+                yield message
             if page:
                 position, sent_at = page[-1].position, time.monotonic()
                 if len(page) == PAGE:

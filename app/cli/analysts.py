@@ -20,6 +20,8 @@ from app.cli.database import on_database
 from events import rules
 from events.types import EVENT_TYPES
 
+_AT = " TIME: RFC 3339 (2026-11-26T16:00:00Z) or a date (2026-11-26); no zone means UTC"
+
 
 def _time(value: str) -> datetime:
     """An RFC 3339 time or a date; without a zone it is taken as UTC."""
@@ -182,10 +184,14 @@ def add_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> 
         dest="events_command", required=True
     )
     p = events.add_parser("export", help="stream the log out in log order")
-    p.add_argument("--format", choices=FORMATS, default="ndjson")
-    p.add_argument("--after", type=_position, default=0, help="only events after this position")
-    p.add_argument("--since", type=_time, help="only events recorded at or after this time")
-    p.add_argument("--until", type=_time, help="only events recorded before this time")
+    p.add_argument("--format", choices=FORMATS, default="ndjson", help="(default: %(default)s)")
+    p.add_argument(
+        "--after", type=_position, default=0, help="only events after this position (default: 0)"
+    )
+    p.add_argument(
+        "--since", type=_time, metavar="TIME", help=f"only events recorded at or after{_AT}"
+    )
+    p.add_argument("--until", type=_time, metavar="TIME", help=f"only events recorded before{_AT}")
     p.add_argument("--type", choices=sorted(EVENT_TYPES), help="only events of this type")
     p.add_argument("--user", type=_user, help="only this user's events")
     p.add_argument("-o", "--output", help="write to this file (default: standard output)")

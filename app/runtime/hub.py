@@ -1,5 +1,6 @@
 """The event hub: one listening connection per process (LISTEN/NOTIFY) wakes every stream
-client of the process; each then reads its own next page from the pool (app/api/sse.py)."""
+client of the process; each then asks the hub for its next page (app/api/sse.py), and clients
+that ask for the same page after the same wake-up share one read."""
 
 import asyncio
 import contextlib
@@ -8,15 +9,22 @@ import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
+from typing import Any, TypeVar
 
 import asyncpg
 
-from app.runtime.db import DATABASE_UNAVAILABLE
+from app.runtime.db import DATABASE_UNAVAILABLE, init_connection
 from app.storage import event_store
+from events.types import RecordedEvent
 
 log = logging.getLogger("tasks.stream")
 
 CHANNEL = "tasks_events"  # notify_events_appended
+
+# A page a client asks for: after which position, how many, whose events, of which type, how it
+# is rendered, and the hub's wake-up count when it asked (see EventHub.read_page).
+PageKey = tuple[int, int, str | None, str | None, Callable[[list[RecordedEvent]], Any], int]
+R = TypeVar("R")
 
 
 class EventHub:
@@ -38,6 +46,10 @@ class EventHub:
         self._head = -1
         self._polling_only = False
         self.stopping = False
+        # Wake-ups so far; reads in flight, by page; the listening connection runs one at a time.
+        self._generation = 0
+        self._reads: dict[PageKey, asyncio.Future[Any]] = {}
+        self._listener_busy = asyncio.Lock()
 
     def subscribe(self) -> asyncio.Event:
         """A wake-up flag for one client; the hub starts with its first client."""
@@ -51,8 +63,71 @@ class EventHub:
         self._waiters.discard(wake)
 
     def _wake_all(self, *_: object) -> None:
+        self._generation += 1
         for wake in self._waiters:
             wake.set()
+
+    async def read_page(
+        self,
+        after: int,
+        limit: int,
+        user_id: str | None,
+        type_name: str | None,
+        render: Callable[[list[RecordedEvent]], R],
+    ) -> R:
+        """A client's next page: events after a position (one user's, one type's, or all),
+        as `render` makes them (e.g. the stream's encoded messages).
+
+        After a commit wakes them, the clients of a process mostly stand at the same position
+        and ask for the same page: they share one read and one rendering, so a wake-up costs
+        one query per distinct page, not one per client, and each event is encoded once. A client only joins a read that began after the
+        last wake-up it was given (the key holds the wake-up count), so the shared page
+        includes everything that woke it. The read runs on the hub's listening connection,
+        beside the pool, so a stream's next page does not queue behind requests waiting for
+        a pooled connection; on the pool while there is no listener.
+        """
+        key: PageKey = (after, limit, user_id, type_name, render, self._generation)
+        read = self._reads.get(key)
+        if read is None:
+            read = asyncio.ensure_future(self._read(after, limit, user_id, type_name, render))
+            self._reads[key] = read
+            read.add_done_callback(lambda done: self._forget(key, done))
+        # A client that goes away (cancelled) leaves the read to the others.
+        page: R = await asyncio.shield(read)
+        return page
+
+    def _forget(self, key: PageKey, done: asyncio.Future[Any]) -> None:
+        if self._reads.get(key) is done:
+            del self._reads[key]
+        if not done.cancelled():
+            done.exception()  # retrieved: whoever awaited it has it; no "never retrieved" noise
+
+    async def _read(
+        self,
+        after: int,
+        limit: int,
+        user_id: str | None,
+        type_name: str | None,
+        render: Callable[[list[RecordedEvent]], R],
+    ) -> R:
+        return render(await self._fetch(after, limit, user_id, type_name))
+
+    async def _fetch(
+        self, after: int, limit: int, user_id: str | None, type_name: str | None
+    ) -> list[RecordedEvent]:
+        listener = self._listener
+        if listener is not None and not listener.is_closed():
+            try:
+                async with self._listener_busy:
+                    return await event_store.read_feed(
+                        listener, after=after, limit=limit, user_id=user_id, type_name=type_name
+                    )
+            except DATABASE_UNAVAILABLE:
+                pass  # the pool, below; the hub's loop connects a new listener
+        async with self._pool.acquire() as conn:
+            return await event_store.read_feed(
+                conn, after=after, limit=limit, user_id=user_id, type_name=type_name
+            )
 
     async def _run(self) -> None:
         while True:
@@ -68,6 +143,7 @@ class EventHub:
             self._listener = await asyncpg.connect(
                 self._dsn, server_settings={"application_name": "tasks"}, timeout=5
             )
+            await init_connection(self._listener)  # it reads pages too (read_page)
             await self._listener.add_listener(CHANNEL, self._wake_all)
         except (*DATABASE_UNAVAILABLE, asyncpg.PostgresError) as exc:
             if not self._polling_only:

@@ -51,7 +51,7 @@ class _Run:
         async with self.conn.transaction():
             await self.conn.execute(file.text)
             await self.conn.execute(_RECORD.format(table=table), file.name, file.checksum)
-        log.info("applied %s", file.name)
+        log.debug("applied %s", file.name)
         self.applied.append(file.name)
 
     async def define(self, names: tuple[str, ...] | list[str]) -> None:

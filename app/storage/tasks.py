@@ -38,10 +38,11 @@ async def list_json(
     *,
     completed: bool | None,
     after: tuple[datetime, UUID] | None,
-    limit: int,
+    limit: int | None,
 ) -> list[asyncpg.Record]:
-    """A page of the user's tasks, newest first, after a keyset position: each row's
-    created_at and id (the keyset) and body, the task as the API's JSON."""
+    """A page of the user's tasks (all of them when limit is None), newest first, after a
+    keyset position: each row's created_at and id (the keyset) and body, the task as the
+    API's JSON."""
     created_at, task_id = after if after else (None, None)
     rows: list[asyncpg.Record] = await conn.fetch(
         _list_json(), user_id, completed, created_at, task_id, limit

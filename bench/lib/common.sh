@@ -39,6 +39,27 @@ OURS_DSN="postgresql://$_pgauth@$PGHOST:$PGPORT/$OURS_DB"
 PEER_DSN="postgresql+asyncpg://$_pgauth@$PGHOST:$PGPORT/$PEER_DB"
 CEILING_DSN_DEFAULT="postgresql://$_pgauth@$PGHOST:$PGPORT/$CEILING_DB"
 
+# The same service before a change (TARGETS with "base"): a checkout of that commit (git worktree add DIR COMMIT)
+# with its own venv; measured like ours, seeded with that checkout's own bench/sql/seed_tasks.sql.
+BASE_REPO="${BASE_REPO:-}"
+BASE_VENV="${BASE_VENV:-${BASE_REPO:+$BASE_REPO/.venv}}"
+BASE_DB="${BASE_DB:-${OURS_DB}_base}"
+BASE_DSN="postgresql://$_pgauth@$PGHOST:$PGPORT/$BASE_DB"
+
+# Readers connected to our service during each of its measurements (LISTENERS=1, lib/listeners.py): SSE clients on
+# the event stream and one feed reader, all checked gap-free; in the scenarios of PROBE_SCENARIOS, a probe that
+# creates PROBE_RATE tasks a second and times each from its 2xx to its event on the streams.
+LISTENERS="${LISTENERS:-0}"
+LISTEN_STREAMS="${LISTEN_STREAMS:-8}"         # SSE clients ...
+LISTEN_GLOBAL="${LISTEN_GLOBAL:-6}"           # ... of which on the whole log (the others on one user's events each)
+PROBE_SCENARIOS="${PROBE_SCENARIOS:-mixed}"
+PROBE_RATE="${PROBE_RATE:-50}"
+# The cluster's data folder, so the CPU sampler finds its postmaster (also a slow-flush one on another PGPORT).
+if [ -z "${PG_DATA_DIR:-}" ]; then
+  PG_DATA_DIR="$(PGCONNECT_TIMEOUT=3 psql -X -A -t -q -c 'SHOW data_directory' -d postgres 2>/dev/null || true)"
+fi
+[ -n "${PG_DATA_DIR:-}" ] && export PG_DATA_DIR
+
 TASKS_VENV="${TASKS_VENV:-$BENCH_OUT/.venv-tasks}"
 PEER_VENV="$BENCH_OUT/.venv-peer"
 CEILING_VENV="$BENCH_OUT/.venv-ceiling"

@@ -76,6 +76,24 @@ if [ -n "${PROBE:-}" ]; then
 fi
 
 quiet_wait
+# Readers on our service during warm-up and measurement (run.sh sets LISTEN=1; see lib/listeners.py).
+LISTEN_PID=""; LISTEN_LINE=""
+stop_listeners() {
+  [ -n "$LISTEN_PID" ] || return 0
+  kill -TERM "$LISTEN_PID" 2>/dev/null || true
+  wait "$LISTEN_PID" 2>/dev/null || true
+  LISTEN_PID=""
+}
+if [ "${LISTEN:-0}" = 1 ]; then
+  LISTEN_OUT="$LOGS/listeners-$SLUG.txt"; LISTEN_READY="$LOGS/listeners-$SLUG.ready"; rm -f "$LISTEN_READY"
+  python3 "$BENCH_DIR/lib/listeners.py" --url "$URL" --tokens "$WRK_TOKENS" --seed "${LISTEN_SEED:-100000}" \
+    --streams "$LISTEN_STREAMS" --global "$LISTEN_GLOBAL" --probe-rate "${LISTEN_PROBE_RATE:-0}" \
+    --ready-file "$LISTEN_READY" >"$LISTEN_OUT" 2>"$LOGS/listeners-$SLUG.log" &
+  LISTEN_PID=$!
+  trap 'stop_listeners; stop_server' EXIT
+  for _ in $(seq 1 200); do [ -f "$LISTEN_READY" ] && break; kill -0 "$LISTEN_PID" 2>/dev/null || break; sleep 0.1; done
+  [ -f "$LISTEN_READY" ] || { echo "listeners did not start:" >&2; cat "$LOGS/listeners-$SLUG.log" >&2; exit 1; }
+fi
 # warm-up (discarded)
 wrk -t"$WRK_THREADS" -c"$CONNS" -d"${WARMUP}s" --timeout 5s -s "$LUA" "$URL" >/dev/null 2>&1 || true
 
@@ -89,6 +107,11 @@ CONN_DIST="$(ss -tnpH state established "( sport = :$PORT )" 2>/dev/null | grep 
              | awk '{print $1}' | sort -rn | paste -sd/ -)"
 wait "$WRK_PID" || true
 cpu_stop
+if [ -n "$LISTEN_PID" ]; then
+  stop_listeners
+  LISTEN_LINE="$(grep '^listeners ' "$LISTEN_OUT" | sed -e 's/^listeners //' -e 's/\([a-z0-9_]*\)=/l_\1=/g' || true)"
+  [ -n "$LISTEN_LINE" ] || LISTEN_LINE="l_ok=no l_error=no_result"
+fi
 RSS="$(python3 "$BENCH_DIR/lib/rss.py" "$SRV_PID")"
 stop_server
 trap - EXIT
@@ -96,4 +119,4 @@ trap - EXIT
 WRK_LINE="$(grep '^WRK ' "$WRK_FILE" | sed 's/^WRK //' || true)"
 [ -n "$WRK_LINE" ] || { echo "wrk produced no result:" >&2; cat "$WRK_FILE" >&2; exit 1; }
 echo "http $LABEL scenario=$SCENARIO conns=$CONNS wrk_threads=$WRK_THREADS dur_s=$DURATION $WRK_LINE" \
-     "conn_split=${CONN_DIST:-?} $RSS $CPU $QUIET" | tee -a "$SUMMARY"
+     "conn_split=${CONN_DIST:-?} $RSS $CPU $QUIET${LISTEN_LINE:+ $LISTEN_LINE}" | tee -a "$SUMMARY"

@@ -14,7 +14,7 @@ import sys
 from collections import OrderedDict
 
 SCEN_ORDER = ["create", "get", "list", "toggle", "mixed", "feed"]
-TARGET_ORDER = ["ours", "peer", "ceiling"]
+TARGET_ORDER = ["ours", "base", "peer", "ceiling"]  # base: the same service before a change (BASE_REPO)
 # The issue's targets (issue 6), at 32 connections.
 MIN_X_PEER, MIN_X_CEILING, MAX_P99_MS, MAX_RSS_MB = 4.0, 0.8, 50.0, 150.0
 CPU_KEYS = {"server", "postgres", "loadgen", "other", "total", "window_s", "other_top", "contended"}
@@ -136,14 +136,22 @@ def main():
                f"{meta.get('conns', '?')} connections, {meta.get('warmup_s', '?')} s warm-up then {meta.get('duration_s', '?')} s measured, "
                f"{meta.get('repeat', '1')} run(s) per row (median shown)")
     out.append(f"- Data: {meta.get('data', '?')}")
+    if meta.get("server"):
+        out.append(f"- PostgreSQL server: {meta['server']}")
+    if meta.get("base"):
+        out.append(f"- Base (the same service before the change): {meta['base']}")
+    if meta.get("listeners"):
+        out.append(f"- Listeners: {meta['listeners']}")
     out.append(f"- Authentication: {meta.get('auth', '?')}")
     if meta.get("env"):
         out.append(f"- Settings from the environment: {meta['env']}")
     out.append(f"- Raw lines and logs: `{run_dir}`")
     out.append("")
 
-    out.append("| scenario | workers | target | req/s | p50 ms | p99 ms | × peer | × ceiling | non-2xx | RSS per worker MB | CPU cores: server / PG / wrk / all | conn split | busy cores before |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    has_base = any(k[2] == "base" for k in groups)
+    xb_head, xb_rule = (" × base |", "---|") if has_base else ("", "")
+    out.append(f"| scenario | workers | target | req/s | p50 ms | p99 ms | × peer | × ceiling |{xb_head} non-2xx | RSS per worker MB | CPU cores: server / PG / wrk / all | conn split | busy cores before |")
+    out.append(f"|---|---|---|---|---|---|---|---|{xb_rule}---|---|---|---|---|")
     keys = sorted(groups, key=lambda k: (SCEN_ORDER.index(k[0]) if k[0] in SCEN_ORDER else 99,
                                           int(k[1] or 0), TARGET_ORDER.index(k[2]) if k[2] in TARGET_ORDER else 9))
     notes, wrk_bound, contended, non2xx_ours, uneven = [], [], [], [], []
@@ -155,7 +163,7 @@ def main():
             what = {"na": "n/a: no such endpoint in this service",
                     "skip": f"skipped: the endpoint answered {kv.get('reason', '?').rsplit('_', 1)[-1]}",
                     "fail": f"failed: see `{kv.get('log', '?')}`"}.get(kind, kind)
-            out.append(f"| {sc} | {w} | {t} | {what} | | | | | | | | | |")
+            out.append(f"| {sc} | {w} | {t} | {what} | | | | |{' |' if has_base else ''} | | | | |")
             if kind == "skip":
                 notes.append(f"`{sc}` for {t} ({w} worker(s)) skipped: `{kv.get('probe', '?').replace(':', ' ', 1)}` answered "
                              f"{kv.get('reason', '?').rsplit('_', 1)[-1]}, so the endpoint does not exist yet.")
@@ -166,7 +174,10 @@ def main():
         runs = g["runs"]
         all_rps = " / ".join(f"{fnum(x['rps']):,.0f}" for x in runs)
         rps_s = f"{rps:,.0f}" + (f" ({all_rps})" if len(runs) > 1 else "")
-        xp = xc = ""
+        xp = xc = xb = ""
+        if t == "ours" and has_base:
+            rb = med((sc, w, "base"), "rps")
+            xb = f"{rps / rb:.2f}" if rb else "n/a"
         if t == "ours":
             for ref, col in (("peer", "xp"), ("ceiling", "xc")):
                 rr = med((sc, w, ref), "rps")
@@ -179,6 +190,7 @@ def main():
         n2 = sum(int(fnum(x.get("non2xx"), 0)) + int(fnum(x.get("sock_err"), 0)) for x in runs)
         cores = f"{r.get('cpu_server', '?')} / {r.get('cpu_postgres', '?')} / {r.get('cpu_loadgen', '?')} / {r.get('cpu_total', '?')}"
         out.append(f"| {sc} | {w} | {t} | {rps_s} | {med(key, 'p50_ms'):.1f} | {med(key, 'p99_ms'):.1f} | {xp} | {xc} | "
+                   + (f"{xb} | " if has_base else "") +
                    f"{n2} | {r.get('rss_worker_max_mb', '?')} | {cores} | {' '.join(x.get('conn_split', '?') for x in runs)} | "
                    f"{','.join(x.get('quiet_before', '?') for x in runs)} |")
         threads = fnum(r.get("wrk_threads"), 1)
@@ -200,6 +212,32 @@ def main():
                "wrk, and the whole machine (shared/bench/lib/cpusample.py). conn split: established connections per "
                "server process, sampled once during the run.")
     out.append("")
+
+    # Listeners (LISTENERS=1): what the SSE clients, the feed reader and the latency probe saw during each run of ours
+    lrows = []
+    for key in keys:
+        for x in groups[key]["runs"]:
+            if "l_ok" not in x:
+                continue
+            lrows.append(f"| {key[0]} | {key[1]} | {key[2]} | {x.get('l_ok')} | {x.get('l_events_expected', '?')} | "
+                         f"{x.get('l_sse_global_events', '?')} | {x.get('l_sse_user_events', '?')} | "
+                         f"{x.get('l_sse_bad', '?')} / {x.get('l_sse_behind', '?')} | "
+                         f"{x.get('l_feed_events', '?')} in {x.get('l_feed_pages', '?')} | "
+                         f"{x.get('l_probe_n', '0')} ({x.get('l_probe_failed', '0')} failed, {x.get('l_probe_lost', '0')} lost) | "
+                         f"{x.get('l_probe_p50_ms', '-')} / {x.get('l_probe_p99_ms', '-')} / {x.get('l_probe_max_ms', '-')} | "
+                         f"{x.get('l_cpu_s', '?')} s |")
+    if lrows:
+        out.append("Listeners on ours during the run (lib/listeners.py): events after the seed (the log's head at the end "
+                   "minus the seed); events received by each SSE client on the whole log and on one user's events; "
+                   "checks failed (a gap, a repeat, out of order, a user's stream unlike the feed) / streams that never "
+                   "reached the head; the feed reader's events and pages; the probe's creates and the time from each 2xx "
+                   "to its event on the streams (one sample per stream that carries it), and the listeners' own CPU time:")
+        out.append("")
+        out.append("| scenario | workers | target | all checks pass | events | SSE whole-log clients | SSE per-user clients | "
+                   "failed / behind | feed | probe creates | 2xx → SSE p50 / p99 / max ms | listeners' CPU |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        out.extend(lrows)
+        out.append("")
 
     # Targets
     ours_keys = [k for k in keys if k[2] == "ours" and groups[k]["runs"]]

@@ -8,6 +8,8 @@
 -- migrate:  serialises `tasks migrate` runs of several processes starting at once.
 -- rebuild:  one rebuild at a time (exclusive); verifies run beside each other (shared).
 -- leader:   held by the one process that runs the once-per-deployment jobs.
+-- import:   one `tasks import-crud` batch at a time, so two runs never bring the same
+--           task in twice (import_crud_tasks).
 --
 -- IMMUTABLE, so a call with a constant name is folded into a constant when a statement
 -- is planned. An unknown name is an error, never a NULL key (the advisory lock functions
@@ -24,6 +26,7 @@ BEGIN
         WHEN 'rebuild' THEN RETURN 1952539501;
         WHEN 'leader' THEN RETURN 1952539502;
         WHEN 'sequence' THEN RETURN 1952539503;
+        WHEN 'import' THEN RETURN 1952539504;
         ELSE RAISE EXCEPTION 'no advisory lock key named %', p_name
                  USING ERRCODE = 'invalid_parameter_value';
     END CASE;

@@ -17,6 +17,7 @@ SELECT *
 -- select list of one task's JSON, made from the read table's columns in the Task's order
 -- (app/storage/tasks.py): the keys of TaskOut in its order, times through rfc3339().
 -- Keyset paging: $3/$4 are the (created_at, id) of the last task of the previous page.
+-- $5 NULL: no limit (LIMIT NULL is LIMIT ALL), the whole list.
 SELECT t.created_at, t.id, row_to_json(j)::text AS body
   FROM tasks AS t
  CROSS JOIN LATERAL (

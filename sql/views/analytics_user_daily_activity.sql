@@ -1,5 +1,6 @@
 -- analytics.user_daily_activity: per user and UTC day, what the user did to their tasks.
--- Only the four task commands count; erasure events are the operator's, not the user's.
+-- Only the four task commands count; erasure and import events are the operator's, not
+-- the user's.
 -- Columns are documented in docs/analytics.md.
 CREATE OR REPLACE VIEW analytics.user_daily_activity AS
 SELECT user_id,

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from events.types import TaskCreated, TaskDeleted, TaskToggled, TaskUpdated
+from events.types import TaskCreated, TaskDeleted, TaskImported, TaskToggled, TaskUpdated
 from tests.support.random_refs import random_user
 from tests.support.seed import Writer
 
@@ -93,6 +93,48 @@ async def test_task_lifecycle_folds_each_task_into_one_row(pool: asyncpg.Pool) -
         None,
         None,
     )
+
+
+async def test_an_imported_task_keeps_its_old_creation_time_and_is_no_activity_of_its_user(
+    pool: asyncpg.Pool,
+) -> None:
+    user, born = random_user(), datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+    async with pool.acquire() as conn:
+        moved = Writer(conn, user)
+        await moved.append(
+            T0,
+            TaskImported(
+                title="From the old service",
+                description=None,
+                completed=True,
+                created_at=born,
+                updated_at=born + timedelta(days=3),
+            ),
+        )
+        await moved.append(T0 + timedelta(hours=1), TaskUpdated(title="Renamed here"))
+        row = await conn.fetchrow(
+            "SELECT * FROM analytics.task_lifecycle WHERE task_id = $1", moved.task_id
+        )
+        event = await conn.fetchrow(
+            "SELECT * FROM analytics.events WHERE task_id = $1 AND version = 1", moved.task_id
+        )
+        activity = await conn.fetch(
+            "SELECT * FROM analytics.user_daily_activity WHERE user_id = $1", user
+        )
+    assert (row["created_at"], row["imported_at"], row["title"], row["completed"]) == (
+        born,
+        T0,
+        "Renamed here",
+        True,
+    )
+    assert (row["first_completed_at"], row["time_to_first_completion"]) == (None, None)
+    assert (event["type"], event["title"], event["completed"]) == (
+        "TaskImported",
+        "From the old service",
+        True,
+    )
+    # Only the rename was the user's doing.
+    assert [(a["events"], a["created"], a["updated"]) for a in activity] == [(1, 0, 1)]
 
 
 async def test_user_daily_activity_counts_what_the_user_did_each_day(pool: asyncpg.Pool) -> None:

@@ -56,6 +56,21 @@ async def test_a_token_sent_but_refused_says_invalid_token(client: AsyncTestClie
     assert "x.y.z" not in refused.text
 
 
+@pytest.mark.parametrize(
+    ("case", "says"),
+    [
+        ("no exp", "no `exp` claim"),
+        ("wrongly signed", "signed with another one"),
+        ("expired", "has expired"),
+    ],
+)
+async def test_a_refused_token_says_why(client: AsyncTestClient, case: str, says: str) -> None:
+    user = random_user()
+    response = await client.get(f"/api/{user}/tasks", headers=bad_tokens(user)[case], auth=None)
+    assert_401(response)
+    assert says in response.json()["detail"]
+
+
 async def test_a_token_for_another_user_gets_403(client: AsyncTestClient) -> None:
     owner, intruder = random_user(), random_user()
     task = (await client.post(f"/api/{owner}/tasks", json={"title": "mine"})).json()

@@ -173,3 +173,12 @@ async def test_another_users_task_is_not_found_for_every_command(
     assert (await client.patch(f"{url}/complete")).status_code == 404
     assert (await client.delete(url)).status_code == 404
     assert len(await events_of(pool, owner, task["id"])) == 1
+
+
+async def test_without_replicas_a_command_carries_no_consistency_token(
+    client: AsyncTestClient,
+) -> None:
+    """docs/scaling.md: the header comes with replicas only (test_replicas covers that side)."""
+    created = await client.post(f"/api/{random_user()}/tasks", json={"title": "x"})
+    assert created.status_code == 201
+    assert "x-consistency-token" not in created.headers

@@ -35,8 +35,8 @@ async def event_count(pool: asyncpg.Pool, user: str) -> int:
 BAD_BODIES = [
     ({"title": 3}, "title"),
     ({"title": None}, "title"),
-    ({}, "body"),
-    ({"title": "x", "owner": "mallory"}, "body"),
+    ({}, "title"),
+    ({"title": "x", "owner": "mallory"}, "owner"),
     ({"title": "   "}, "title"),
     ({"title": "x" * 201}, "title"),
     ({"title": "a\u0000b"}, "title"),
@@ -61,7 +61,19 @@ async def test_a_bad_create_body_gets_400_naming_the_field_and_appends_nothing(
 
 @pytest.mark.parametrize(
     "body",
-    [{"completed": "yes"}, {"title": ""}, {"title": "ok", "extra": 1}, {"description": "\u0000"}],
+    [
+        {"completed": "yes"},
+        {"title": ""},
+        {"title": "ok", "extra": 1},
+        {"description": "\u0000"},
+        # Strict: no string or number is taken for a boolean.
+        {"completed": "true"},
+        {"completed": "0"},
+        {"completed": 0},
+        {"completed": 1},
+        {"completed": None},
+        {"title": "ok", "completed": "false"},
+    ],
 )
 async def test_a_bad_update_body_gets_400_and_changes_nothing(
     client: AsyncTestClient, pool: asyncpg.Pool, body: dict
@@ -72,6 +84,52 @@ async def test_a_bad_update_body_gets_400_and_changes_nothing(
     assert_problem(response, 400)
     assert await event_count(pool, user) == 1
     assert (await client.get(f"/api/{user}/tasks/{task['id']}")).json() == task
+
+
+@pytest.mark.parametrize("completed", ["true", "0", 0, 1.0])
+async def test_a_completed_that_is_not_a_boolean_is_named_and_changes_nothing(
+    client: AsyncTestClient, pool: asyncpg.Pool, completed: object
+) -> None:
+    user = random_user()
+    task = (await client.post(f"/api/{user}/tasks", json={"title": "x"})).json()
+    response = await client.put(f"/api/{user}/tasks/{task['id']}", json={"completed": completed})
+    problem = assert_problem(response, 400)
+    assert [e["field"] for e in problem["errors"]] == ["completed"]
+    assert problem["errors"][0]["message"].startswith("must be true or false")
+    assert await event_count(pool, user) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({}, "title", "is required"),
+        ({"description": "d"}, "title", "is required"),
+        ({"title": "x", "colour": "red"}, "colour", "is not a field of this request"),
+        ({"title": "x" * 5000}, "title", "must be 1 to 200 characters once trimmed"),
+        ({"title": "x", "description": "d" * 3000}, "description", "at most 2000 characters"),
+        ({"title": 42}, "title", "must be a string, not an integer"),
+    ],
+)
+async def test_a_bad_body_names_the_field_in_words(
+    client: AsyncTestClient, body: object, field: str, message: str
+) -> None:
+    problem = assert_problem(await client.post(f"/api/{random_user()}/tasks", json=body), 400)
+    assert [e["field"] for e in problem["errors"]] == [field]
+    assert message in problem["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("method", ["post", "put"])
+@pytest.mark.parametrize("content", [b"", b"  \n"])
+async def test_an_empty_body_is_said_to_be_empty(
+    client: AsyncTestClient, method: str, content: bytes
+) -> None:
+    path = f"/api/{random_user()}/tasks" + (f"/{TASK_ID}" if method == "put" else "")
+    response = await client.request(
+        method, path, content=content, headers={"content-type": "application/json"}
+    )
+    problem = assert_problem(response, 400)
+    assert problem["errors"][0]["field"] == "body"
+    assert problem["errors"][0]["message"].startswith("is empty: send a JSON object")
 
 
 async def test_malformed_json_gets_400(client: AsyncTestClient) -> None:
@@ -148,11 +206,13 @@ async def test_commands_on_a_malformed_task_id_get_404(client: AsyncTestClient) 
     """A task id that is not a UUID matches no route: 404, as for a query (API: "404 also
     answers a path that matches no route")."""
     for response in (
+        await client.get("/api/u/tasks/not-a-uuid"),
         await client.patch("/api/u/tasks/1/complete"),
         await client.put("/api/u/tasks/1", json={"title": "x"}),
         await client.delete("/api/u/tasks/1"),
     ):
-        assert_problem(response, 404)
+        problem = assert_problem(response, 404)
+        assert problem["errors"] == [{"field": "task_id", "message": "is not a UUID"}]
 
 
 async def test_a_method_the_route_does_not_have_gets_405(client: AsyncTestClient) -> None:
@@ -168,7 +228,7 @@ async def test_a_body_over_64_kib_gets_413_and_appends_nothing(
     response = await client.post(
         f"/api/{user}/tasks", content=body, headers={"content-type": "application/json"}
     )
-    assert_problem(response, 413)
+    assert "65536 bytes" in assert_problem(response, 413)["detail"]
     assert await event_count(pool, user) == 0
 
 

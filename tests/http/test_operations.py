@@ -1,10 +1,15 @@
 """Operations: health, readiness, metrics, the OpenAPI document, request ids, CORS."""
 
+import asyncio
+import gc
 import re
+import time
 from pathlib import Path
 
 import asyncpg
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from app.main import create_app
 from app.settings import Settings
@@ -48,6 +53,46 @@ async def test_metrics_count_requests_by_route_and_events_by_type(client: AsyncT
     assert 'tasks_events_appended_total{type="TaskCreated"}' in text
     assert 'tasks_events_appended_total{type="TaskToggled"}' in text
     assert 'tasks_db_pool_connections{state="in_use"}' in text
+
+
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+async def test_metrics_show_loop_lag_gc_pauses_and_pool_waits(
+    app: Litestar, client: AsyncTestClient
+) -> None:
+    before = _samples((await client.get("/metrics")).text)
+    await client.get(f"/api/{random_user()}/tasks")
+    # A callback that holds the app's event loop for 150 ms (the test client may run the
+    # app in a loop of its own): the lag timer runs late by about that much.
+    app_loop = app.state.loop_lag._task.get_loop()
+    app_loop.call_soon_threadsafe(time.sleep, 0.15)
+    await asyncio.sleep(0.4)
+    gc.collect()
+    after = _samples((await client.get("/metrics")).text)
+
+    def grew(name: str, *labels: tuple[str, str]) -> float:
+        return after[(name, labels)] - before.get((name, labels), 0.0)
+
+    assert grew("tasks_event_loop_lag_seconds_count") >= 1
+    assert after[("tasks_event_loop_lag_max_seconds", ())] >= 0.1
+    assert grew("tasks_event_loop_lag_seconds_bucket", ("le", "0.25")) > grew(
+        "tasks_event_loop_lag_seconds_bucket", ("le", "0.1")
+    ), "the stall of 150 ms is counted between 0.1 and 0.25 s"
+    assert grew("tasks_gc_pause_seconds_count", ("generation", "2")) >= 1
+    assert after[("tasks_gc_pause_max_seconds", ())] > 0
+    assert grew("tasks_db_pool_wait_seconds_count") >= 1
+    assert ("tasks_db_pool_waiting", ()) in after
+
+
+async def test_the_start_up_heap_is_frozen(client: AsyncTestClient) -> None:
+    """gc.freeze() after start-up: full collections no longer walk those objects."""
+    assert gc.get_freeze_count() > 10_000
 
 
 async def test_the_openapi_document_describes_every_endpoint(client: AsyncTestClient) -> None:

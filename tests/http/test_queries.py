@@ -84,12 +84,32 @@ async def test_the_completed_filter_holds_across_pages(client: AsyncTestClient) 
     assert parse_qs(urlsplit(link[1 : link.index(">")]).query)["completed"] == ["true"]
 
 
-async def test_the_limit_defaults_to_100(client: AsyncTestClient, pool: asyncpg.Pool) -> None:
+async def test_without_a_limit_the_list_holds_every_task(
+    client: AsyncTestClient, pool: asyncpg.Pool
+) -> None:
+    """The CRUD service's clients never page: 105 tasks come back as 105, with no Link."""
     user = random_user()
-    await seed_with_one_creation_time(pool, user, 101)
+    ids = await seed_with_one_creation_time(pool, user, 105)
     response = await client.get(f"/api/{user}/tasks")
-    assert len(response.json()) == 100
-    assert "link" in response.headers
+    assert {t["id"] for t in response.json()} == ids
+    assert len(response.json()) == 105
+    assert "link" not in response.headers
+
+
+async def test_with_a_limit_the_list_pages_as_asked(
+    client: AsyncTestClient, pool: asyncpg.Pool
+) -> None:
+    user = random_user()
+    ids = await seed_with_one_creation_time(pool, user, 105)
+    first = await client.get(f"/api/{user}/tasks?limit=100")
+    assert len(first.json()) == 100
+    pages = await follow_pages(client, f"/api/{user}/tasks?limit=100")
+    assert [len(p) for p in pages] == [100, 5]
+    assert {i for page in pages for i in page} == ids
+    # A cursor without a limit (made by hand: the Link always carries one) pages at 100.
+    cursor = parse_qs(urlsplit(first.headers["link"][1:-13]).query)["cursor"][0]
+    rest = await client.get(f"/api/{user}/tasks?cursor={cursor}")
+    assert [t["id"] for t in rest.json()] == pages[1]
 
 
 async def test_one_task_carries_its_etag_and_a_matching_if_none_match_gets_304(

@@ -13,6 +13,7 @@ from app.runtime.db import create_pool
 from app.runtime.hub import EventHub
 from app.settings import Settings
 from app.storage import event_store
+from events.types import RecordedEvent
 from tests.support.proxy import DatabaseProxy
 from tests.support.random_refs import random_user
 from tests.support.seed import append_one
@@ -56,6 +57,54 @@ async def test_with_no_listener_the_poll_still_wakes_clients(pool: asyncpg.Pool)
         await woken(wake)
 
 
+def as_is(page: list[RecordedEvent]) -> list[RecordedEvent]:
+    return page
+
+
+async def test_clients_woken_by_the_same_commit_share_one_read_of_their_page(
+    pool: asyncpg.Pool, migrated_url: str
+) -> None:
+    user = random_user()
+    async with pool.acquire() as conn:
+        start = await event_store.head(conn)
+    async with hub_of(migrated_url, pool, poll_seconds=600) as hub:
+        wake = hub.subscribe()
+        await woken(wake)
+        async with pool.acquire() as conn:
+            position, _ = await append_one(conn, user)
+        await woken(wake)
+        pages = await asyncio.gather(
+            *(hub.read_page(start, 10, user, None, as_is) for _ in range(5))
+        )
+        assert [e.position for e in pages[0]] == [position]
+        assert all(page is pages[0] for page in pages[1:])  # one read, five clients
+
+
+async def test_a_client_woken_after_a_read_began_does_not_join_it(
+    pool: asyncpg.Pool, migrated_url: str
+) -> None:
+    user = random_user()
+    async with pool.acquire() as conn:
+        start = await event_store.head(conn)
+    async with hub_of(migrated_url, pool, poll_seconds=600) as hub:
+        wake = hub.subscribe()
+        await woken(wake)
+        # The listening connection is held, so the first read waits while a commit wakes us.
+        async with hub._listener_busy:
+            before = asyncio.ensure_future(hub.read_page(start, 10, user, None, as_is))
+            also_before = asyncio.ensure_future(hub.read_page(start, 10, user, None, as_is))
+            await asyncio.sleep(0)
+            async with pool.acquire() as conn:
+                position, _ = await append_one(conn, user)
+            await woken(wake)
+            after = asyncio.ensure_future(hub.read_page(start, 10, user, None, as_is))
+            await asyncio.sleep(0)
+        first, same, second = await asyncio.gather(before, also_before, after)
+    assert same is first
+    assert second is not first  # its own read, begun after the wake-up that reached it
+    assert [e.position for e in second] == [position]
+
+
 async def next_message(messages: AsyncIterator[ServerSentEventMessage]) -> ServerSentEventMessage:
     async with asyncio.timeout(TIMEOUT_SECONDS):
         return await anext(messages)
@@ -69,7 +118,7 @@ async def test_a_stream_sends_new_events_pings_when_quiet_and_ends_when_the_hub_
         start = await event_store.head(conn)
     async with hub_of(migrated_url, pool, poll_seconds=600) as hub:
         messages = event_messages(
-            hub, pool, after=start, user_id=user, type_name=None, heartbeat_seconds=0.05
+            hub, after=start, user_id=user, type_name=None, heartbeat_seconds=0.05
         )
         first = await next_message(messages)
         assert (first.comment, first.retry, first.data) == ("ping", 1000, None)
@@ -96,7 +145,7 @@ async def test_a_stream_ends_quietly_when_the_database_goes_away(
     try:
         async with hub_of(proxy.url, pool, poll_seconds=0.05) as hub:
             messages = event_messages(
-                hub, pool, after=2**62, user_id=None, type_name=None, heartbeat_seconds=0.05
+                hub, after=2**62, user_id=None, type_name=None, heartbeat_seconds=0.05
             )
             assert (await next_message(messages)).comment == "ping"
             proxy.cut()
@@ -107,3 +156,26 @@ async def test_a_stream_ends_quietly_when_the_database_goes_away(
     finally:
         pool.terminate()
         proxy.close()
+
+
+async def test_streams_woken_by_the_same_commit_send_one_encoding_of_each_event(
+    pool: asyncpg.Pool, migrated_url: str
+) -> None:
+    user = random_user()
+    async with pool.acquire() as conn:
+        start = await event_store.head(conn)
+    async with hub_of(migrated_url, pool, poll_seconds=600) as hub:
+        streams = [
+            event_messages(hub, after=start, user_id=user, type_name=None, heartbeat_seconds=600)
+            for _ in range(2)
+        ]
+        for stream in streams:
+            assert (await next_message(stream)).comment == "ping"
+        waiting = [asyncio.ensure_future(next_message(stream)) for stream in streams]
+        async with pool.acquire() as conn:
+            position, _ = await append_one(conn, user)
+        first, second = await asyncio.gather(*waiting)
+    assert first is second  # encoded once, sent twice
+    assert (first.id, first.event) == (position, "TaskCreated")
+    fresh = ServerSentEventMessage(data=first.data, event=first.event, id=first.id)
+    assert first.encode() == fresh.encode()  # the bytes Litestar itself would send

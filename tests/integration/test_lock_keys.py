@@ -6,7 +6,7 @@ import pytest
 
 from app.runtime.locks import lock_key
 
-NAMES = ("sequence", "migrate", "rebuild", "leader")
+NAMES = ("sequence", "migrate", "rebuild", "leader", "import")
 
 
 async def test_python_and_sql_read_the_same_keys(pool: asyncpg.Pool) -> None:

@@ -100,6 +100,9 @@ async def assert_nothing_acknowledged_was_lost(
 ) -> None:
     """Every acknowledged command is in the log, and the read table is the fold of the log."""
     async with pool.acquire() as conn:
+        # Committed events a killed server had not yet sequenced wait in pending_events: a
+        # reader of the log (or the next leader) sequences them first, as this one does.
+        await event_store.sequence(conn)
         for user in users:
             events = await event_store.read_feed(conn, after=0, limit=1_000_000, user_id=user)
             streams: dict[UUID, list[RecordedEvent]] = {}

@@ -24,6 +24,8 @@ class DatabaseProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self.port = 0
         self._loop = asyncio.new_event_loop()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         threading.Thread(target=self._loop.run_forever, daemon=True).start()
 
     def _call(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -36,7 +38,17 @@ class DatabaseProxy:
         """Refuse new connections and break the open ones."""
         self._call(self._cut())
 
+    def freeze(self) -> None:
+        """Stop forwarding but keep every connection open and accept new ones, as a network
+        that drops packets does (a partition): nothing is refused, nothing arrives."""
+        self._loop.call_soon_threadsafe(self._flowing.clear)
+
+    def thaw(self) -> None:
+        """Forward again, what was held first."""
+        self._loop.call_soon_threadsafe(self._flowing.set)
+
     def close(self) -> None:
+        self.thaw()
         self.cut()
         self._loop.call_soon_threadsafe(self._loop.stop)
 
@@ -60,6 +72,8 @@ class DatabaseProxy:
         self._writers.clear()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        await self._flowing.wait()
         if self._unix:
             up_reader, up_writer = await asyncio.open_unix_connection(self._unix)
         else:
@@ -70,6 +84,7 @@ class DatabaseProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(ConnectionError, OSError):
             while data := await reader.read(65536):
+                await self._flowing.wait()
                 writer.write(data)
                 await writer.drain()
         writer.transport.abort()

@@ -1,7 +1,9 @@
 """The README's quick start, with authentication on: `tasks serve` on the embedded database
 and `tasks token` agree on a secret with nothing configured."""
 
+import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -15,6 +17,15 @@ from tests.support.servers import free_port
 
 pytestmark = pytest.mark.slow
 
+README = Path(__file__).parents[2] / "README.md"
+
+
+def readme_client_lines() -> str:
+    """The README's second shell block: the curl lines a new user pastes."""
+    blocks = re.findall(r"```sh\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert "curl" in blocks[1], "the README's second block is no longer the curl lines"
+    return str(blocks[1])
+
 
 def fresh_environment(data_dir: Path, port: int) -> dict[str, str]:
     """The caller's environment without any database or tasks settings, as on a new machine."""
@@ -24,10 +35,14 @@ def fresh_environment(data_dir: Path, port: int) -> dict[str, str]:
     return {**env, "TASKS_DATA_DIR": str(data_dir), "TASKS_PORT": str(port)}
 
 
-def wait_ready(url: str, server: subprocess.Popen[bytes], timeout: float = 90) -> None:
+def wait_ready(
+    url: str, server: subprocess.Popen[bytes], log: Path | None = None, timeout: float = 90
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert server.poll() is None, "tasks serve exited"
+        if server.poll() is not None:
+            said = log.read_text(errors="replace")[-3000:] if log else ""
+            raise AssertionError(f"tasks serve exited with {server.returncode}:\n{said}")
         try:
             if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
                 return
@@ -46,7 +61,7 @@ def test_serve_and_token_work_together_out_of_the_box(tmp_path: Path) -> None:
             [sys.executable, "-m", "app.cli", "serve"], env=env, cwd=tmp_path, stderr=log
         )
         try:
-            wait_ready(url, server)
+            wait_ready(url, server, tmp_path / "serve.log")
             minted = subprocess.run(
                 [sys.executable, "-m", "app.cli", "token", "alice"],
                 env=env,
@@ -70,3 +85,55 @@ def test_serve_and_token_work_together_out_of_the_box(tmp_path: Path) -> None:
     # Stopping the service (SIGTERM, as a process manager does) stops its PostgreSQL too.
     assert server.returncode == 0
     assert not (data / "pg" / "postmaster.pid").exists()
+
+
+def test_the_readmes_curl_lines_work_as_pasted(tmp_path: Path) -> None:
+    """Run the README's lines in bash, unchanged but for the port: the created id is captured
+    and used, and the Idempotency-Key is sent (a retry with it creates nothing more)."""
+    data, port = tmp_path / "data", free_port()
+    env = fresh_environment(data, port)
+    # The README runs `.venv/bin/tasks` from the checkout: the same command, here.
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "tasks").symlink_to(Path(sys.executable).parent / "tasks")
+    lines = readme_client_lines().replace("localhost:8000", f"localhost:{port}")
+    # A line break after each answer (curl prints none), to tell them apart.
+    lines = "\n".join(f"{x}; echo" if x.startswith("curl") else x for x in lines.splitlines())
+    # Then the same POST again with the same key, as a client retrying a 503 would.
+    retry = next(line for line in lines.splitlines() if line.startswith("ID=$(curl"))
+    script = f'{lines}\necho; {retry.replace("ID=", "AGAIN=", 1)}\necho "again=$AGAIN"\n'
+    with (tmp_path / "serve.log").open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve"], env=env, cwd=tmp_path, stderr=log
+        )
+        try:
+            wait_ready(f"http://127.0.0.1:{port}", server)
+            ran = subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", script],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    assert ran.returncode == 0, ran.stderr
+    out = ran.stdout.splitlines()
+    toggled, listed, history = (json.loads(line) for line in out[:3])
+    assert (toggled["title"], toggled["completed"], toggled["version"]) == ("Buy milk", True, 2)
+    assert [(t["id"], t["completed"]) for t in listed] == [(toggled["id"], True)]
+    assert [e["type"] for e in history] == ["TaskCreated", "TaskToggled"]
+    assert out[-1] == f"again={toggled['id']}"  # the retry answered the first create
+
+
+def test_the_readmes_lines_stop_rather_than_send_an_empty_key(tmp_path: Path) -> None:
+    """Without python3 the key would be empty: the lines stop there, and nothing is created."""
+    lines = readme_client_lines().replace("localhost:8000", "localhost:9")
+    script = "python3() { return 1; }\n" + lines.replace(
+        'AUTH="Authorization: Bearer $(.venv/bin/tasks token alice)"', "AUTH=x"
+    )
+    ran = subprocess.run(
+        ["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert "KEY: parameter null or not set" in ran.stderr

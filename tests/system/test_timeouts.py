@@ -2,6 +2,7 @@
 turn a wait behind a lock into a 503, and nothing is appended by the command that gave up."""
 
 import asyncio
+import time
 from uuid import UUID
 
 import asyncpg
@@ -10,6 +11,7 @@ import pytest
 
 from app.storage import event_store
 from tests.support.load import until
+from tests.support.proxy import DatabaseProxy
 from tests.support.random_refs import random_user
 from tests.support.servers import LiveServer
 
@@ -72,3 +74,42 @@ async def test_a_command_stuck_behind_a_lock_gets_503_and_so_does_a_request_left
         )
     assert [r["version"] for r in versions] == [1, 2]
     assert "Traceback" not in server.log_text()
+
+
+async def test_a_frozen_network_to_the_database_gets_503_within_seconds(
+    migrated_url: str,
+) -> None:
+    """A partition drops packets instead of refusing: only the server's statement_timeout
+    bounded a query, and every request hung for the whole outage. The client gives up a
+    little after the statement timeout now, and the service recovers once packets flow."""
+    proxy = DatabaseProxy(migrated_url)
+    proxy.start()
+    server = LiveServer(
+        proxy.url, TASKS_STATEMENT_TIMEOUT_MS="1000", TASKS_POOL_ACQUIRE_TIMEOUT="2"
+    )
+    user = random_user()
+    try:
+        server.wait_ready()
+        async with server.client(timeout=30) as client:
+            assert (await client.post(f"/api/{user}/tasks", json={"title": "x"})).status_code == 201
+            proxy.freeze()
+            started = time.monotonic()
+            answers = await asyncio.gather(
+                client.get(f"/api/{user}/tasks"),
+                client.post(f"/api/{user}/tasks", json={"title": "y"}),
+                client.get("/ready"),
+            )
+            seconds = time.monotonic() - started
+            for response in answers:
+                assert_503(response)
+            assert seconds < 6, f"answered after {seconds:.1f} s"
+            proxy.thaw()
+            await until(lambda: listed(client, user), within=20)
+    finally:
+        server.stop()
+        proxy.close()
+    assert "Traceback" not in server.log_text()
+
+
+async def listed(client: httpx.AsyncClient, user: str) -> bool:
+    return (await client.get(f"/api/{user}/tasks")).status_code == 200

@@ -11,6 +11,7 @@ from events.types import (
     RecordedEvent,
     TaskCreated,
     TaskDeleted,
+    TaskImported,
     TaskToggled,
     TaskUpdated,
     event_data,
@@ -101,3 +102,23 @@ def test_stored_data_holds_only_the_changed_fields_of_an_update() -> None:
         "description": None,
         "completed": False,
     }
+
+
+def test_an_imported_task_keeps_the_old_services_times_and_fields() -> None:
+    stream, born = uuid4(), datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    imported = TaskImported(
+        title=" Old ", description="d", completed=True, created_at=born, updated_at=born
+    )
+    task = fold(recorded(stream, imported))
+    assert task is not None
+    assert (task.title, task.description, task.completed, task.version) == (" Old ", "d", True, 1)
+    assert (task.created_at, task.updated_at) == (born, born)
+    later = fold(recorded(stream, imported, TaskToggled(completed=False)))
+    assert later is not None
+    assert (later.completed, later.created_at, later.updated_at) == (
+        False,
+        born,
+        T0 + timedelta(seconds=2),
+    )
+    # Its data round-trips through the log's JSON.
+    assert event_from_row("TaskImported", event_data(imported)) == imported
