@@ -20,6 +20,7 @@ from events.types import RecordedEvent
 log = logging.getLogger("tasks.stream")
 
 CHANNEL = "tasks_events"  # notify_events_appended
+CLOSE_SECONDS = 2.0  # for the listening connection to close, when the service stops
 
 # A page a client asks for: after which position, how many, whose events, of which type, how it
 # is rendered, and the hub's wake-up count when it asked (see EventHub.read_page).
@@ -190,7 +191,10 @@ class EventHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self._listener is not None:
-            await self._listener.close()
+            # A polite close waits for the server's goodbye, which a silent network never
+            # sends; past the limit asyncpg aborts the connection instead.
+            with contextlib.suppress(TimeoutError):
+                await self._listener.close(timeout=CLOSE_SECONDS)
 
 
 def end_streams_on_stop(hub: EventHub) -> Callable[[], None]:

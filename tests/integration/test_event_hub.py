@@ -210,3 +210,20 @@ async def test_a_page_read_does_not_hang_when_the_listening_connection_goes_sile
     finally:
         proxy.close()
         await pool.close()
+
+
+async def test_closing_the_hub_does_not_hang_on_a_silent_database(
+    pool: asyncpg.Pool, migrated_url: str
+) -> None:
+    # The service stops through hub.close(): a network that drops packets must not keep it
+    # from stopping (closing a connection politely waits for the server's goodbye).
+    proxy = DatabaseProxy(migrated_url)
+    proxy.start()
+    try:
+        hub = EventHub(proxy.url, pool, poll_seconds=600)
+        await woken(hub.subscribe())  # listening, through the proxy
+        proxy.freeze()
+        async with asyncio.timeout(TIMEOUT_SECONDS):
+            await hub.close()
+    finally:
+        proxy.close()
