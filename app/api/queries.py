@@ -7,11 +7,9 @@ from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 from uuid import UUID
 
-import asyncpg
 import msgspec
 from litestar import Controller, MediaType, Response, get
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
@@ -60,13 +58,15 @@ class TaskQueries(Controller):
     async def list_tasks(
         self,
         user_id: FromPath[UserId],
-        reader: NamedDependency[asyncpg.Pool],
+        state: State,
+        token: ConsistencyToken = None,
         completed: FromQuery[bool | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Response[list[TaskOut]]:
         owner = user_id  # settled (400, 403) by the router's hook, settle_owner
         after = decode_cursor(cursor) if cursor else None
+        reader = await provide_reader(state, token)  # not a dependency: see get_task
         rows = await read(
             reader,
             lambda c: list_json(c, owner, completed=completed, after=after, limit=limit + 1),
