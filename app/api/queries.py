@@ -7,11 +7,9 @@ from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 from uuid import UUID
 
-import asyncpg
 import msgspec
 from litestar import Controller, MediaType, Response, get
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
@@ -64,7 +62,8 @@ class TaskQueries(Controller):
     async def list_tasks(
         self,
         user_id: FromPath[UserId],
-        reader: NamedDependency[asyncpg.Pool],
+        state: State,
+        token: ConsistencyToken = None,
         completed: FromQuery[bool | None] = None,
         limit: Annotated[
             int | None,
@@ -83,6 +82,7 @@ class TaskQueries(Controller):
         if limit is None and after is not None:
             limit = CURSOR_PAGE
         fetch = None if limit is None else limit + 1
+        reader = await provide_reader(state, token)  # not a dependency: see get_task
         rows = await read(
             reader, lambda c: list_json(c, owner, completed=completed, after=after, limit=fetch)
         )

@@ -5,11 +5,11 @@ the create and mixed scenarios through one `tasks serve`, and how far behind the
 Run from the repository root with the project's venv (as root: the cluster's servers run as
 the postgres user), under the machine's benchmark lock:
     flock /tmp/bench.lock .venv/bin/python bench/citus/run.py [--duration 15] [--warmup 3]
-        [--workers 1] [--citus-workers 2] [--plain-url postgresql://postgres@127.0.0.1:5432/postgres]
-It starts a coordinator and --citus-workers workers with ../shared/citus/cluster.sh
-(tests/support/citus.py; ports from --citus-port, 9716 by default), creates a fresh database
-on the plain server, migrates and seeds both with the benchmark's 100,000 tasks, measures each in
-turn, and writes bench/CITUS.md.
+        [--workers 1] [--citus-workers 2] [--citus-port 9716]
+It starts one plain PostgreSQL 15 server (port --citus-port - 1), then a coordinator and
+--citus-workers workers (ports from --citus-port, 9716 by default), both with
+../shared/citus/cluster.sh (tests/support/citus.py), migrates and seeds each with the
+benchmark's 100,000 tasks, measures each in turn, and writes bench/CITUS.md.
 """
 
 import argparse
@@ -24,6 +24,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -95,7 +96,7 @@ async def feed_delay(tokens: dict[str, str], samples: int) -> list[float]:
             done = time.perf_counter()
             task = created.json()["id"]
             while True:
-                if await _visible(task):
+                if await _visible(user, task):
                     break
                 await asyncio.sleep(0.002)
             delays.append(time.perf_counter() - done)
@@ -105,11 +106,57 @@ async def feed_delay(tokens: dict[str, str], samples: int) -> list[float]:
 _PROBE: asyncpg.Connection | None = None
 
 
-async def _visible(task: str) -> bool:
+async def _visible(user: str, task: str) -> bool:
+    """Whether the task's event is in the log and visible (one index lookup, on one shard)."""
     assert _PROBE is not None
     return bool(await _PROBE.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM events WHERE stream_id = $1"
-        " AND position <= (SELECT visible FROM log_head))", uuid.UUID(task)))
+        "SELECT EXISTS (SELECT 1 FROM events WHERE user_id = $1 AND stream_id = $2"
+        " AND position <= (SELECT visible FROM log_head))", user, uuid.UUID(task)))
+
+
+def _ticks(pid: int) -> int:
+    """CPU clock ticks of a process, with those of its children it has waited for."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+
+
+def cpu_seconds(root: int) -> float:
+    """CPU seconds of a process tree so far: the root's own and waited-for children's, plus
+    its live children's (a PostgreSQL server's connections and workers)."""
+    total = _ticks(root)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == root:
+                total += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def servers(url: str) -> dict[str, int]:
+    """The postmaster of each node of the cluster (or single server) started here whose
+    coordinator is the URL's (name -> pid)."""
+    found = {}
+    for pidfile in Path(tempfile.gettempdir()).glob("tasks-citus-*/*/postmaster.pid"):
+        port = pidfile.read_text().splitlines()[3]
+        if str(urlsplit(url).port) == port:
+            found["database" if _alone(pidfile) else "coordinator"] = int(
+                pidfile.read_text().splitlines()[0])
+        elif pidfile.parent.parent == _cluster_dir(url):
+            found[f"worker {port}"] = int(pidfile.read_text().splitlines()[0])
+    return found
+
+
+def _alone(pidfile: Path) -> bool:
+    return len(list(pidfile.parent.parent.glob("*/postmaster.pid"))) == 1
+
+
+def _cluster_dir(url: str) -> Path | None:
+    for pidfile in Path(tempfile.gettempdir()).glob("tasks-citus-*/*/postmaster.pid"):
+        if pidfile.read_text().splitlines()[3] == str(urlsplit(url).port):
+            return pidfile.parent.parent
+    return None
 
 
 async def measure(label: str, url: str, args: argparse.Namespace, secret: str,
@@ -122,14 +169,20 @@ async def measure(label: str, url: str, args: argparse.Namespace, secret: str,
     row: dict[str, object] = {"label": label}
     server = serve(env, args.workers)
     try:
+        nodes = {"service": server.pid, **servers(url)}
         for scenario in ("create", "mixed"):
             await asyncio.to_thread(wrk, scenario, args.warmup, tokens)
+            before = {name: cpu_seconds(pid) for name, pid in nodes.items()}
             out = await asyncio.to_thread(wrk, scenario, args.duration, tokens)
+            used = {name: cpu_seconds(pid) - before[name] for name, pid in nodes.items()}
             refused = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+            rps = float(WRK_LINE.search(out).group(1))  # type: ignore[union-attr]
             row[scenario] = {
-                "rps": float(WRK_LINE.search(out).group(1)),  # type: ignore[union-attr]
+                "rps": rps,
                 "p50": percentile(out, "50%"), "p99": percentile(out, "99%"),
                 "non_2xx": int(refused.group(1)) if refused else 0,
+                # CPU milliseconds per request, per process tree
+                "cpu_ms": {n: 1000 * u / (rps * args.duration) for n, u in used.items()},
             }
         _PROBE = await asyncpg.connect(url)
         try:
@@ -150,30 +203,33 @@ async def main() -> None:
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1, help="worker processes of tasks serve")
-    parser.add_argument("--citus-workers", type=int, default=2, help="Citus worker nodes")
+    parser.add_argument("--citus-workers", default="2",
+                        help="Citus worker nodes; a comma-separated list measures one cluster each")
     parser.add_argument("--citus-port", type=int, default=9716)
     parser.add_argument("--probes", type=int, default=200, help="creates timed into the feed")
-    parser.add_argument("--plain-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--plain-db-prefix", default="tasks_bench_citus",
-                        help="the plain server's scratch database is named PREFIX_<random>")
     args = parser.parse_args()
-    citus.WORKERS = args.citus_workers
     secret = secrets.token_urlsafe(48)
     tokens = tempfile.NamedTemporaryFile(suffix=".tokens", delete=False).name
     subprocess.run([sys.executable, str(ROOT / "bench" / "lib" / "tokens.py"), tokens],
-                   env={**os.environ, "TASKS_AUTH_SECRET": secret, "DATABASE_URL": args.plain_url},
+                   env={**os.environ, "TASKS_AUTH_SECRET": secret},
                    cwd=ROOT, check=True)
-    name = f"{args.plain_db_prefix}_{uuid.uuid4().hex[:6]}"
     rows = []
-    plain = await citus.new_database(args.plain_url, name)
-    try:
-        rows.append(await measure("plain PostgreSQL 15 (one server)", plain, args, secret, tokens))
-    finally:
-        await citus.drop_database(args.plain_url, name)
-    with citus.cluster(args.citus_port) as url:
-        rows.append(await measure(
-            f"Citus 13.2, coordinator + {args.citus_workers} workers, 8 shards",
-            on_database(url, "postgres"), args, secret, tokens))
+    # One PostgreSQL server of the same build and settings, started here too (cluster.sh with
+    # no workers; its database `plain` has no citus extension, so it is plain PostgreSQL), so
+    # its CPU is counted like the cluster's nodes'.
+    with citus.cluster(args.citus_port - 1, workers=0) as server:
+        admin = await asyncpg.connect(server)
+        try:
+            await admin.execute("CREATE DATABASE plain")
+        finally:
+            await admin.close()
+        rows.append(await measure("plain PostgreSQL 15 (one server)", on_database(server, "plain"),
+                                  args, secret, tokens))
+    for workers in (int(n) for n in args.citus_workers.split(",")):
+        with citus.cluster(args.citus_port, workers=workers) as url:
+            rows.append(await measure(
+                f"Citus 13.2, coordinator + {workers} worker{'s' if workers > 1 else ''}, 8 shards",
+                on_database(url, "postgres"), args, secret, tokens))
     report(rows, args)
 
 
@@ -200,6 +256,18 @@ def report(rows: list[dict[str, object]], args: argparse.Namespace) -> None:
             f"\n{r['label']} / plain: create {c['rps'] / base_c['rps']:.2f}, mixed"
             f" {m['rps'] / base_m['rps']:.2f}"
         )
+    lines.append("\nCPU per request (ms, the process tree's CPU time over the measured window"
+                 " divided by the requests served):\n")
+    columns = list(dict.fromkeys(
+        name for r in rows for sc in ("create", "mixed") for name in r[sc]["cpu_ms"]  # type: ignore[index]
+    ))
+    lines.append("| database | scenario | " + " | ".join(columns) + " |")
+    lines.append("| --- | --- |" + " --- |" * len(columns))
+    for r in rows:
+        for scenario in ("create", "mixed"):
+            cpu = r[scenario]["cpu_ms"]  # type: ignore[index]
+            cells = [f"{cpu[c]:.2f}" if c in cpu else "" for c in columns]
+            lines.append(f"| {r['label']} | {scenario} | " + " | ".join(cells) + " |")
     table = "\n".join(lines)
     print(table)
     command = (
@@ -212,20 +280,28 @@ def report(rows: list[dict[str, object]], args: argparse.Namespace) -> None:
     out.write_text(REPORT.format(table=table, command=command, date=stamp, load=os.getloadavg()[0]))
 
 
+READING = """
+All of it shares this machine's 2 cores: wrk, the service, and every PostgreSQL server of the
+cluster. A cluster cannot be faster than one server here; what the run shows is what a command
+and a query cost on each node (the CPU table), from which docs/scaling.md reasons about a
+cluster whose nodes have cores of their own.
+"""
+
 REPORT = """# The service on Citus, next to one PostgreSQL
 
 `{command}`, {date}; load average {load:.2f} when it finished.
 
 One `tasks serve` (authenticated, log level WARNING), 32 wrk connections, the create scenario
 (POST /api/w{{1..1000}}/tasks) then the mixed one (20% create, 10% toggle, 70% list), each
-after a warm-up, on the benchmark's 100,000 seeded tasks: first on a fresh database of the
-machine's PostgreSQL, then on a Citus cluster the script starts on this same machine
-(tests/support/citus.py: ../shared/citus/cluster.sh). Feed delay: one create at a time, the
+after a warm-up, on the benchmark's 100,000 seeded tasks: first on one plain PostgreSQL 15
+server, then on a Citus cluster, both started by the script on this same machine with the same
+build and settings (tests/support/citus.py: ../shared/citus/cluster.sh; the single server's
+database has no citus extension). Feed delay: one create at a time, the
 time from its response until its event is in the log below the visible mark, polled every 2 ms
 (the leader's sequencer alone; a feed request would sequence itself and include it at once).
 
 {table}
-"""
+""" + READING
 
 
 if __name__ == "__main__":

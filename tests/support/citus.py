@@ -44,16 +44,17 @@ def _script(name: str, *args: str, data: Path) -> str:
 
 
 @contextmanager
-def cluster(port: int | None = None) -> Iterator[str]:
-    """A fresh coordinator and WORKERS workers; yields the coordinator's URL."""
+def cluster(port: int | None = None, workers: int | None = None) -> Iterator[str]:
+    """A fresh coordinator and WORKERS (or `workers`) workers; yields the coordinator's URL."""
     base = str(port or int(os.environ.get("TASKS_CITUS_PORT", "9710")))
+    count = str(WORKERS if workers is None else workers)
     _script("build.sh", data=Path(tempfile.gettempdir()))  # does nothing once installed
     data = Path(tempfile.mkdtemp(prefix="tasks-citus-"))
     try:
-        url = _script("cluster.sh", "start", base, str(WORKERS), data=data).splitlines()[-1]
+        url = _script("cluster.sh", "start", base, count, data=data).splitlines()[-1]
         yield url
     finally:
-        _script("cluster.sh", "stop", base, str(WORKERS), data=data)
+        _script("cluster.sh", "stop", base, count, data=data)
         shutil.rmtree(data, ignore_errors=True)
 
 
