@@ -77,7 +77,7 @@ class TaskQueries(Controller):
     ) -> Response[list[TaskOut]]:
         """The user's tasks, newest first: every one of them, or a page when `limit` (or a
         `cursor`) asks for one, as the CRUD service's clients, which never page, expect."""
-        owner = user_id  # settled (400, 403) by the router's hook, settle_owner
+        owner = user_id  # settled (400, 403) by the router's guard, require_token
         after = decode_cursor(cursor) if cursor else None
         if limit is None and after is not None:
             limit = CURSOR_PAGE
@@ -123,7 +123,7 @@ class TaskQueries(Controller):
         """The task now (from the read table), or as it stood at a version or time (folded)."""
         # No dependencies: Litestar resolves several in a task group, a task each, which cost
         # more than the rest of the handler. Only what this request needs is looked up.
-        owner = user_id  # settled (400, 403) by the router's hook, settle_owner
+        owner = user_id  # settled (400, 403) by the router's guard, require_token
         task: Task | None
         if version is not None or as_of is not None:
             at = parse_as_of(as_of) if as_of is not None else None
