@@ -13,7 +13,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from app import logs
 from app.api.audit import Audit
-from app.api.auth import require_token, settle_owner
+from app.api.auth import require_token
 from app.api.commands import TaskCommands
 from app.api.deps import DEPENDENCIES, TaskRequest
 from app.api.docs_ui import DOCS_NOTE, assets, render_plugins
@@ -107,7 +107,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "/",
                 route_handlers=[SharedPathOptions, TaskCommands, TaskQueries, Audit],
                 guards=[require_token],
-                before_request=settle_owner,
                 security=[{"bearer": []}],
             ),
             health,

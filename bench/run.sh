@@ -4,12 +4,13 @@
 #
 # Usage (from anywhere):  bash bench/run.sh
 # Knobs (env): DURATION (20) WARMUP (5) CONNS (32) WORKERS ("1 2") REPEAT (1)
-#   SCENARIOS ("create get list toggle mixed feed")  TARGETS ("ours peer ceiling")
+#   SCENARIOS ("create get list toggle mixed feed")  TARGETS ("ours-defaults ours peer ceiling")
 #   PORT (8100) WRK_THREADS (1) BENCH_OUT (/tmp/task-bench) REPORT (bench/REPORT.md)
 #   TASKS_VENV (a venv with our package; default: made in $BENCH_OUT) CEILING_SERVER (uvicorn|granian)
 #   CEILING_WRITE_MODE / CEILING_POOL_RESET / PEER_POOL_SIZE ... (passed to the references)
 #   QUIET_MAX_BUSY (0.25) QUIET_MAX_WAIT (300) SEED_DESCRIPTION (text|null) WRK_TOKENS (bearer tokens file)
-#   TASKS_* settings are passed to our service unchanged (and listed in the report).
+#   TASKS_* settings are passed to our service unchanged (and listed in the report), except to ours-defaults:
+#   that row runs `tasks serve` with no TASKS_* setting but the signing secret (INFO logging, the default pool).
 #   BASE_REPO (a checkout of an older commit: TARGETS may then name "base", the same service before a change)
 #   LISTENERS (0|1: SSE clients, a feed reader and, in PROBE_SCENARIOS, the feed latency probe on ours)
 #   PGHOST/PGPORT (another PostgreSQL, e.g. the slow-flush one) PG_NOTE (what that server is, for the report)
@@ -45,6 +46,10 @@ if wants base; then
   mkdir -p "$RUN_DIR/cwd-base"
 fi
 if [ "$LISTENERS" = 1 ] && ! wants ours; then echo "LISTENERS=1 listens to ours: add it to TARGETS" >&2; exit 1; fi
+# ours-defaults: the settings a user runs (issue 13): every TASKS_* knob unset but the signing secret.
+DEFAULTS_ENV=(env)
+for v in $(env | grep -oE '^TASKS_[A-Z_]+' | grep -vxE 'TASKS_AUTH_SECRET|TASKS_VENV' || true); do DEFAULTS_ENV+=(-u "$v"); done
+DEFAULTS_ENV+=(DATABASE_URL="$OURS_DSN")
 
 # --- AUTH HOOK ----------------------------------------------------------------------------------------
 # Requests to our service carry bearer tokens when WRK_TOKENS names a file of "user token" lines (users
@@ -52,7 +57,7 @@ if [ "$LISTENERS" = 1 ] && ! wants ours; then echo "LISTENERS=1 listens to ours:
 # tokens are minted with our own `tasks token` (lib/tokens.py), in the environment the service runs with, so
 # both see the same signing secret. As long as `tasks token` does not exist, requests carry no token.
 OURS_TOKENS=""
-if wants ours || wants base; then
+if wants ours || wants ours-defaults || wants base; then
   # One signing secret per run (unless the caller set one), for our server and for minting the tokens:
   # with DATABASE_URL set the service refuses to start without it. Never written into the report.
   if [ -z "${TASKS_AUTH_SECRET:-}" ]; then
@@ -115,8 +120,8 @@ probe() {
     list) echo "GET /api/u1/tasks u1" ;;
     feed) echo "GET /api/events?after=0&limit=1000 @feed" ;;
     # Writes: probed on our service only (their 2xx proves the token is accepted; see lib/measure.sh).
-    create) [ "${2:-}" = ours ] && echo "POST /api/w1/tasks w1" ;;
-    toggle|mixed) [ "${2:-}" = ours ] && echo "PATCH /api/u1/tasks/00000000-0000-4000-8000-000000000001/complete u1" ;;
+    create) [[ "${2:-}" = ours* ]] && echo "POST /api/w1/tasks w1" ;;
+    toggle|mixed) [[ "${2:-}" = ours* ]] && echo "PATCH /api/u1/tasks/00000000-0000-4000-8000-000000000001/complete u1" ;;
     *) echo "" ;;
   esac
 }
@@ -126,6 +131,7 @@ measure() {  # TARGET SCENARIO WORKERS REPETITION
   case "$t" in
     ours)    label="target=ours server=tasks-serve workers=$w" ;;
     base)    label="target=base server=tasks-serve workers=$w" ;;
+    ours-defaults) label="target=ours-defaults server=tasks-serve workers=$w" ;;
     peer)    label="target=peer server=uvicorn workers=$w pool=${PEER_POOL_SIZE:-5}+${PEER_MAX_OVERFLOW:-10}" ;;
     ceiling) label="target=ceiling server=$CEILING_SERVER workers=$w write_mode=${CEILING_WRITE_MODE:-tx} pool=${CEILING_POOL_MIN:-5}-${CEILING_POOL_MAX:-15} reset=${CEILING_POOL_RESET:-default}" ;;
   esac
@@ -133,13 +139,15 @@ measure() {  # TARGET SCENARIO WORKERS REPETITION
   log="$RUN_DIR/logs/measure-$SLUG.log"
   {
     case "$t" in
-      ours)
+      ours|ours-defaults)
+        local envs=("${OURS_ENV[@]}")
+        [ "$t" = ours-defaults ] && envs=("${DEFAULTS_ENV[@]}")
         fresh_db "$OURS_DB" &&
         ( cd "$RUN_DIR/cwd-ours" && "${OURS_ENV[@]}" "$TASKS_VENV/bin/tasks" migrate ) &&
         psql_q -d "$OURS_DB" -v seed_description="$SEED_DESCRIPTION" -f "$D/sql/seed_tasks.sql" &&
         LISTEN="$LISTENERS" LISTEN_PROBE_RATE="$( [[ " $PROBE_SCENARIOS " == *" $s "* ]] && echo "$PROBE_RATE" || echo 0)" \
         WRK_TOKENS="$OURS_TOKENS" PROBE="$(probe "$s" ours)" "$D/lib/measure.sh" "$label" "$s" "$RUN_DIR/cwd-ours" -- \
-          "${OURS_ENV[@]}" "$TASKS_VENV/bin/tasks" serve --host 127.0.0.1 --port "$PORT" --workers "$w"
+          "${envs[@]}" "$TASKS_VENV/bin/tasks" serve --host 127.0.0.1 --port "$PORT" --workers "$w"
         ;;
       base)
         fresh_db "$BASE_DB" &&

@@ -19,7 +19,7 @@ pg_ready
 
 wants() { [[ " $TARGETS " == *" $1 "* ]]; }
 
-if wants ours; then
+if wants ours || wants ours-defaults; then
   stamp="$(sha256sum "$REPO_DIR/pyproject.toml" | cut -c1-16)"
   if [ ! -x "$TASKS_VENV/bin/tasks" ] || { [ "$TASKS_VENV" = "$BENCH_OUT/.venv-tasks" ] && \
        [ "$(cat "$TASKS_VENV/.bench-stamp" 2>/dev/null)" != "$stamp" ]; }; then

@@ -49,50 +49,42 @@ def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Claims | Non
 # Guards are coroutines: Litestar runs a plain-function guard in a worker thread, and the hand
 # over to the thread and back cost about a fifth of a toggle's server CPU (bench/REPORT.md).
 
-# Where require_token leaves the verified claims (None: authentication is off) for
-# settle_owner, in the request's scope state.
-CLAIMS = "claims"
+# Where require_token leaves the user it settled for the handler, in the request's scope state.
 OWNER = "owner"
 
 
 async def require_token(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
-    """Guard on every /api route: a valid token before anything else, the body included, is
-    looked at. settle_owner then settles whose tasks it may touch."""
-    connection.scope["state"][CLAIMS] = authenticate(connection)
+    """Guard on every /api route, the router's, so it runs before any route's own guard (the
+    body's included): a valid token (401), then the user whose tasks the path names, who
+    must be the one the token names (400 for a malformed user id, 403 for another user's),
+    kept in the request's state for the handler.
 
-
-async def settle_owner(request: Request[Any, Any, Any]) -> None:
-    """The /api router's before_request hook: the user whose tasks the path names, who must
-    be the one the bearer token names, kept in the request's state for the handler.
-
-    The one place the caller's identity is settled: 401 without a valid token (the guard,
-    before), 400 for a malformed user id, 403 for a token of another user. A hook rather
-    than a dependency: Litestar resolves a route's dependencies in a task group, a task
-    each, and that machinery cost more per request than the check itself (bench/REPORT.md).
+    The one place the caller's identity is settled. A guard rather than a dependency:
+    Litestar resolves a route's dependencies in a task group, a task each, and that
+    machinery cost more per request than the check itself (bench/REPORT.md).
     """
-    user_id = request.path_params.get("user_id")
+    claims = authenticate(connection)
+    user_id = connection.path_params.get("user_id")
     if user_id is None:
         return
     owner = rules.user_id(user_id)
-    state = request.scope["state"]
-    claims: Claims | None = state[CLAIMS] if CLAIMS in state else authenticate(request)
     if claims is not None and claims.sub != owner:
         raise ProblemError(
             403, "The token is for another user; a user may only use their own tasks."
         )
-    state[OWNER] = owner
+    connection.scope["state"][OWNER] = owner
 
 
 def owner_of(request: Request[Any, Any, Any]) -> str:
-    """The user settle_owner settled for this request."""
+    """The user require_token settled for this request."""
     owner: str = request.scope["state"][OWNER]
     return owner
 
 
 def provide_owner(request: Request[Any, Any, Any], user_id: FromPath[UserId]) -> str:
-    """As a dependency, for the routes that are not hot (audit): settled by the hook."""
+    """As a dependency, for the routes that are not hot (audit): settled by the guard."""
     return owner_of(request)
 
 

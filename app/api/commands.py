@@ -82,7 +82,7 @@ class TaskCommands(Controller):
         request: Request[Any, Any, Any],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[TaskOut]:
-        owner = user_id  # settled (400, 403) by the router's hook, settle_owner
+        owner = user_id  # settled (400, 403) by the router's guard, require_token
         command = CreateTask(
             task_id=uuid4(),
             user_id=owner,

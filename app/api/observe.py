@@ -239,8 +239,11 @@ class AccessLog:
 
     def record(self, rid: str, method: str, path: str, status: int, seconds: float) -> None:
         if len(self._lines) >= self._capacity:
-            self._lines.popleft()
-            self.dropped += 1
+            try:
+                self._lines.popleft()
+                self.dropped += 1
+            except IndexError:  # the writer thread emptied it meanwhile
+                pass
         self._lines.append((time.time(), rid, method, path, status, seconds))
 
     def _run(self) -> None:
@@ -253,8 +256,11 @@ class AccessLog:
             return
         out = []
         popleft = lines.popleft
-        while lines:
-            at, rid, method, path, status, seconds = popleft()
+        while True:
+            try:
+                at, rid, method, path, status, seconds = popleft()
+            except IndexError:  # emptied (record() may drop the oldest line at capacity)
+                break
             stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
             out.append(
                 f"{stamp},{int(at * 1000) % 1000:03d} INFO {ACCESS_LOGGER}: rid={rid}"

@@ -112,7 +112,12 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     if isinstance(exc, ValidationException):
         fields = _validation_errors(exc.extra) or [FieldError("body", exc.detail)]
         return problem_response(400, BAD_INPUT, fields, exc.headers)
-    if isinstance(exc, NotFoundException) and isinstance(exc.__cause__, ValueError):
+    cause = exc.__cause__
+    if (
+        isinstance(exc, NotFoundException)
+        and isinstance(cause, ValueError)
+        and not isinstance(cause, NotFoundException)  # a path that matches no route at all
+    ):
         # The router could not parse a typed path parameter; task_id is the only one (a UUID).
         # Still 404 (API.md: no such task), but saying why.
         return problem_response(404, NOT_A_TASK_ID, [FieldError("task_id", "is not a UUID")])

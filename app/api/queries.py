@@ -7,11 +7,9 @@ from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 from uuid import UUID
 
-import asyncpg
 import msgspec
 from litestar import Controller, MediaType, Response, get
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
@@ -64,7 +62,8 @@ class TaskQueries(Controller):
     async def list_tasks(
         self,
         user_id: FromPath[UserId],
-        reader: NamedDependency[asyncpg.Pool],
+        state: State,
+        token: ConsistencyToken = None,
         completed: FromQuery[bool | None] = None,
         limit: Annotated[
             int | None,
@@ -78,11 +77,12 @@ class TaskQueries(Controller):
     ) -> Response[list[TaskOut]]:
         """The user's tasks, newest first: every one of them, or a page when `limit` (or a
         `cursor`) asks for one, as the CRUD service's clients, which never page, expect."""
-        owner = user_id  # settled (400, 403) by the router's hook, settle_owner
+        owner = user_id  # settled (400, 403) by the router's guard, require_token
         after = decode_cursor(cursor) if cursor else None
         if limit is None and after is not None:
             limit = CURSOR_PAGE
         fetch = None if limit is None else limit + 1
+        reader = await provide_reader(state, token)  # not a dependency: see get_task
         rows = await read(
             reader, lambda c: list_json(c, owner, completed=completed, after=after, limit=fetch)
         )
@@ -123,7 +123,7 @@ class TaskQueries(Controller):
         """The task now (from the read table), or as it stood at a version or time (folded)."""
         # No dependencies: Litestar resolves several in a task group, a task each, which cost
         # more than the rest of the handler. Only what this request needs is looked up.
-        owner = user_id  # settled (400, 403) by the router's hook, settle_owner
+        owner = user_id  # settled (400, 403) by the router's guard, require_token
         task: Task | None
         if version is not None or as_of is not None:
             at = parse_as_of(as_of) if as_of is not None else None

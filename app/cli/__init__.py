@@ -62,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return BROKEN_PIPE_STATUS
     except DATABASE_UNAVAILABLE as exc:
+        if isinstance(exc, OSError) and exc.filename is not None:
+            # A file of the command's own (an export's -o): the file system's error, not
+            # the connection's (those carry no file name).
+            return _fail(f"{exc.strerror}: {exc.filename}")
         where = _where(settings.database_url)
         return _fail(f"cannot reach the database{where}: {type(exc).__name__}: {exc}")
     return status

@@ -60,7 +60,7 @@ class Pool(asyncpg.Pool):  # type: ignore[misc]  # asyncpg has no type hints
     Only `async with pool.acquire() as conn` is supported (not `await pool.acquire()`).
     """
 
-    __slots__ = ("acquire_timeout", "gate")
+    __slots__ = ("acquire_timeout", "command_timeout", "gate")
 
     def acquire(self, *, timeout: float | None = None) -> Any:
         return _Acquired(self, self.acquire_timeout if timeout is None else timeout)
@@ -228,6 +228,7 @@ async def create_pool(dsn: str, settings: Settings) -> Pool:
         command_timeout=command_timeout,
     )
     pool.acquire_timeout = settings.pool_acquire_timeout
+    pool.command_timeout = command_timeout  # the event hub's own connection uses it too
     pool.gate = FifoGate(settings.pool_max_size)
     await pool
     return pool

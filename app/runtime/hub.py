@@ -20,6 +20,7 @@ from events.types import RecordedEvent
 log = logging.getLogger("tasks.stream")
 
 CHANNEL = "tasks_events"  # notify_events_appended
+CLOSE_SECONDS = 2.0  # for the listening connection to close, when the service stops
 
 # A page a client asks for: after which position, how many, whose events, of which type, how it
 # is rendered, and the hub's wake-up count when it asked (see EventHub.read_page).
@@ -122,8 +123,12 @@ class EventHub:
                     return await event_store.read_feed(
                         listener, after=after, limit=limit, user_id=user_id, type_name=type_name
                     )
-            except DATABASE_UNAVAILABLE:
-                pass  # the pool, below; the hub's loop connects a new listener
+            except DATABASE_UNAVAILABLE as exc:
+                if isinstance(exc, TimeoutError):
+                    # A silent network: the connection may be gone for good, and a cancel
+                    # would wait on it too. The hub's loop connects a new one.
+                    listener.terminate()
+                # The pool, below.
         async with self._pool.acquire() as conn:
             return await event_store.read_feed(
                 conn, after=after, limit=limit, user_id=user_id, type_name=type_name
@@ -140,8 +145,13 @@ class EventHub:
         if self._listener is not None and not self._listener.is_closed():
             return
         try:
+            # The pool's client-side limit on a query: pages are read here too (read_page), and
+            # over a network that drops packets nothing else would end the wait.
             self._listener = await asyncpg.connect(
-                self._dsn, server_settings={"application_name": "tasks"}, timeout=5
+                self._dsn,
+                server_settings={"application_name": "tasks"},
+                timeout=5,
+                command_timeout=getattr(self._pool, "command_timeout", None),
             )
             await init_connection(self._listener)  # it reads pages too (read_page)
             await self._listener.add_listener(CHANNEL, self._wake_all)
@@ -181,7 +191,10 @@ class EventHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self._listener is not None:
-            await self._listener.close()
+            # A polite close waits for the server's goodbye, which a silent network never
+            # sends; past the limit asyncpg aborts the connection instead.
+            with contextlib.suppress(TimeoutError):
+                await self._listener.close(timeout=CLOSE_SECONDS)
 
 
 def end_streams_on_stop(hub: EventHub) -> Callable[[], None]:

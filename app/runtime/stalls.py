@@ -68,11 +68,12 @@ class GcPauses:
     def __init__(self) -> None:
         self.by_generation = [Counts() for _ in range(3)]
         self._started = 0.0
+        self.ignoring = False  # the start-up collection below is not a pause of the service
 
     def _callback(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             self._started = time.perf_counter()
-        else:
+        elif not self.ignoring:
             self.by_generation[info["generation"]].observe(time.perf_counter() - self._started)
 
     def install(self) -> None:
@@ -88,6 +89,10 @@ def freeze_startup_heap() -> int:
     pool...) to the collector's permanent generation, so full collections stop walking them:
     each full collection otherwise scanned them all again (~50 ms stalls, bench/REPORT.md).
     Garbage is collected first, so it is not kept forever. Returns the objects frozen."""
-    gc.collect()
+    GC_PAUSES.ignoring = True
+    try:
+        gc.collect()
+    finally:
+        GC_PAUSES.ignoring = False
     gc.freeze()
     return gc.get_freeze_count()

@@ -99,7 +99,8 @@ async def import_batch(
     for row in rows:
         reason = _refusal(row)
         if reason is None:
-            good.append(row)
+            # The title as the API would store it: trimmed (rules.title), as a command does.
+            good.append({**dict(row), "title": rules.title(row["title"])})
         else:
             outcome.refused.append(reason)
     columns = [[row[c] for row in good] for c in COLUMNS]

@@ -81,6 +81,27 @@ async def test_a_token_for_another_user_gets_403(client: AsyncTestClient) -> Non
     assert (await client.get(f"/api/{owner}/tasks", headers=auditor)).status_code == 403
 
 
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [(b"", None), (b"", "application/json"), (b"title=x", "text/plain"), (b"{", None)],
+)
+async def test_another_users_path_is_403_whatever_the_body(
+    client: AsyncTestClient, content: bytes, content_type: str | None
+) -> None:
+    """The owner check comes before the body is looked at: 403, not the body's 400 or 415."""
+    owner, intruder = random_user(), random_user()
+    task = (await client.post(f"/api/{owner}/tasks", json={"title": "mine"})).json()
+    headers = bearer(intruder)
+    if content_type:
+        headers["Content-Type"] = content_type
+    for method, path in (
+        ("PUT", f"/api/{owner}/tasks/{task['id']}"),
+        ("POST", f"/api/{owner}/tasks"),
+    ):
+        response = await client.request(method, path, content=content, headers=headers)
+        assert response.status_code == 403, (method, response.text)
+
+
 async def test_operations_and_the_schema_need_no_token(client: AsyncTestClient) -> None:
     for path in ("/health", "/ready", "/metrics", "/schema/openapi.json"):
         assert (await client.get(path, auth=None)).status_code == 200, path

@@ -215,6 +215,19 @@ async def test_commands_on_a_malformed_task_id_get_404(client: AsyncTestClient) 
         assert problem["errors"] == [{"field": "task_id", "message": "is not a UUID"}]
 
 
+@pytest.mark.parametrize(
+    "path", ["/nowhere", "/api/u/nothing", f"/api/u/tasks/{TASK_ID}/nothing", "/api/u/tasks/1/x"]
+)
+async def test_a_path_that_matches_no_route_is_not_blamed_on_the_task_id(
+    client: AsyncTestClient, path: str
+) -> None:
+    # Litestar's "no such route" is itself a ValueError: only a task id the router could not
+    # parse is "not a UUID"; any other unknown path is simply not found.
+    problem = assert_problem(await client.get(path), 404)
+    assert "task id" not in problem["detail"]
+    assert "errors" not in problem
+
+
 async def test_a_method_the_route_does_not_have_gets_405(client: AsyncTestClient) -> None:
     assert_problem(await client.post(f"/api/u/tasks/{TASK_ID}", json={}), 405)
     assert_problem(await client.delete("/api/u/tasks"), 405)

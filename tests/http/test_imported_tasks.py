@@ -42,7 +42,7 @@ async def test_imported_tasks_are_listed_and_served_with_their_old_times(
     assert one.json() == {
         "id": str(old[0]["id"]),
         "user_id": user,
-        "title": old[0]["title"],
+        "title": old[0]["title"].strip(),
         "description": old[0]["description"],
         "completed": old[0]["completed"],
         "created_at": rfc3339(old[0]["created_at"]),
@@ -63,7 +63,7 @@ async def test_history_and_time_travel_say_when_the_log_learnt_of_the_task(
     history = (await client.get(f"{url}/history")).json()
     assert [(e["version"], e["type"]) for e in history] == [(1, "TaskImported"), (2, "TaskToggled")]
     assert history[0]["data"] == {
-        "title": old["title"],
+        "title": old["title"].strip(),
         "description": old["description"],
         "completed": old["completed"],
         "created_at": rfc3339(old["created_at"]),

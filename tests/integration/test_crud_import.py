@@ -103,7 +103,7 @@ async def test_the_log_says_the_tasks_were_imported_with_their_old_fields_and_ti
     for task in old:
         (recorded,) = streams[task.id]
         assert recorded.event == TaskImported(
-            title=task.title,
+            title=task.title.strip(),
             description=task.description,
             completed=task.completed,
             created_at=task.created_at,
@@ -218,7 +218,7 @@ async def test_an_id_another_user_holds_here_is_a_conflict_and_is_not_imported(
     assert (done.imported, done.existing) == (0, 2)
     assert done.conflicts == [f"{taken.id} (user {mallory!r}): the id is already user {alice!r}'s"]
     assert await read_rows(pool, mallory) == []
-    assert (await read_rows(pool, alice))[0]["title"] in {t.title for t in mine}
+    assert (await read_rows(pool, alice))[0]["title"] in {t.title.strip() for t in mine}
 
 
 async def test_rows_the_service_could_not_serve_are_refused_and_named(
@@ -236,6 +236,20 @@ async def test_rows_the_service_could_not_serve_are_refused_and_named(
         ]
     )
     assert [r["id"] for r in await read_rows(pool, good[0].user_id)] == [good[0].id]
+
+
+async def test_titles_come_in_trimmed_as_a_command_would_store_them(
+    source: str, migrated_url: str, pool: asyncpg.Pool
+) -> None:
+    user = random_user()
+    padded = old_tasks(user, 1)[0]._replace(title="  Buy milk  ")
+    await insert(source, [padded])
+    assert (await run(source, migrated_url)).imported == 1
+    assert [r["title"] for r in await read_rows(pool, user)] == ["Buy milk"]
+    async with pool.acquire() as conn:
+        await event_store.sequence(conn)
+        stream = await event_store.read_stream(conn, user, padded.id)
+    assert [e.event.title for e in stream if isinstance(e.event, TaskImported)] == ["Buy milk"]
 
 
 def test_a_table_name_is_checked_and_quoted_never_passed_on_as_typed() -> None:

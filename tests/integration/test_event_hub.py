@@ -179,3 +179,51 @@ async def test_streams_woken_by_the_same_commit_send_one_encoding_of_each_event(
     assert (first.id, first.event) == (position, "TaskCreated")
     fresh = ServerSentEventMessage(data=first.data, event=first.event, id=first.id)
     assert first.encode() == fresh.encode()  # the bytes Litestar itself would send
+
+
+async def test_a_page_read_does_not_hang_when_the_listening_connection_goes_silent(
+    settings: Settings, migrated_url: str
+) -> None:
+    # Pages are read on the hub's listening connection. Over a network that drops packets
+    # nothing answers, and only a client-side limit (as the pool's queries have) ends the
+    # wait; the page then comes from the pool, which here reaches the database directly.
+    quick = settings.model_copy(update={"statement_timeout_ms": 300})
+    pool = await create_pool(migrated_url, quick)
+    proxy = DatabaseProxy(migrated_url)
+    proxy.start()
+    user = random_user()
+    try:
+        async with pool.acquire() as conn:
+            start = await event_store.head(conn)
+        async with hub_of(proxy.url, pool, poll_seconds=600) as hub:
+            wake = hub.subscribe()
+            await woken(wake)  # listening, through the proxy
+            async with pool.acquire() as conn:
+                position, _ = await append_one(conn, user)
+            proxy.freeze()
+            try:
+                async with asyncio.timeout(TIMEOUT_SECONDS):
+                    page = await hub.read_page(start, 10, user, None, as_is)
+            finally:
+                proxy.thaw()
+        assert [e.position for e in page] == [position]
+    finally:
+        proxy.close()
+        await pool.close()
+
+
+async def test_closing_the_hub_does_not_hang_on_a_silent_database(
+    pool: asyncpg.Pool, migrated_url: str
+) -> None:
+    # The service stops through hub.close(): a network that drops packets must not keep it
+    # from stopping (closing a connection politely waits for the server's goodbye).
+    proxy = DatabaseProxy(migrated_url)
+    proxy.start()
+    try:
+        hub = EventHub(proxy.url, pool, poll_seconds=600)
+        await woken(hub.subscribe())  # listening, through the proxy
+        proxy.freeze()
+        async with asyncio.timeout(TIMEOUT_SECONDS):
+            await hub.close()
+    finally:
+        proxy.close()

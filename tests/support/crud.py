@@ -79,4 +79,5 @@ async def insert(url: str, tasks: Sequence[OldTask]) -> None:
 
 
 def as_read_row(task: OldTask) -> dict[str, Any]:
-    return {**task._asdict(), "version": 1}
+    """The read row an import makes of an old row: the title trimmed, as a command's."""
+    return {**task._asdict(), "title": task.title.strip(), "version": 1}

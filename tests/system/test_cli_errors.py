@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +80,16 @@ def test_version_and_help() -> None:
     assert "RFC 3339 (2026-11-26T16:00:00Z) or a date (2026-11-26)" in export
     for command in ("rebuild", "verify"):
         assert "(default: 50000)" in tasks(command, "--help").stdout
+
+
+def test_a_file_that_cannot_be_written_is_not_called_an_unreachable_database(
+    migrated_url: str, tmp_path: Path
+) -> None:
+    # The database is fine; the output folder does not exist. An OSError with a file name is
+    # the file system's, not the connection's.
+    target = tmp_path / "no-such-folder" / "events.ndjson"
+    done = tasks("events", "export", "-o", str(target), DATABASE_URL=migrated_url)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "cannot reach the database" not in done.stderr
+    assert f"tasks: No such file or directory: {target}" in done.stderr
