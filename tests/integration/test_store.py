@@ -16,27 +16,31 @@ async def test_appended_events_are_read_back_in_version_order_with_their_envelop
 ) -> None:
     task = new_task(random_user(), "Buy milk")
     async with pool.acquire() as conn:
-        await event_store.append(
-            conn,
-            state=task,
-            expected_version=0,
-            events=[TaskCreated(title="Buy milk")],
-            metadata={"request_id": "r1", "actor": task.user_id},
-            recorded_at=task.created_at,
-        )
-        later = task.created_at.replace(microsecond=(task.created_at.microsecond + 1) % 1_000_000)
-        moved = structs.replace(
-            task, title="Buy oat milk", completed=True, version=3, updated_at=later
-        )
-        await event_store.append(
-            conn,
-            state=moved,
-            expected_version=1,
-            events=[TaskUpdated(title="Buy oat milk"), TaskToggled(completed=True)],
-            metadata={"request_id": "r2", "actor": task.user_id},
-            recorded_at=later,
-        )
-        assert await event_store.read_stream(conn, task.user_id, task.id) == []  # queued
+        async with conn.transaction():
+            await event_store.append(
+                conn,
+                state=task,
+                expected_version=0,
+                events=[TaskCreated(title="Buy milk")],
+                metadata={"request_id": "r1", "actor": task.user_id},
+                recorded_at=task.created_at,
+            )
+            later = task.created_at.replace(
+                microsecond=(task.created_at.microsecond + 1) % 1_000_000
+            )
+            moved = structs.replace(
+                task, title="Buy oat milk", completed=True, version=3, updated_at=later
+            )
+            await event_store.append(
+                conn,
+                state=moved,
+                expected_version=1,
+                events=[TaskUpdated(title="Buy oat milk"), TaskToggled(completed=True)],
+                metadata={"request_id": "r2", "actor": task.user_id},
+                recorded_at=later,
+            )
+            # Queued, not in the log (and uncommitted, so no sequencer can move them yet).
+            assert await event_store.read_stream(conn, task.user_id, task.id) == []
         await event_store.sequence(conn)  # (or a live app's sequencer did it first)
         stream = await event_store.read_stream(conn, task.user_id, task.id)
         row = await get_task(conn, task.user_id, task.id)
