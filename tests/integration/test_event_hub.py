@@ -14,6 +14,7 @@ from app.runtime.hub import EventHub
 from app.settings import Settings
 from app.storage import event_store
 from events.types import RecordedEvent
+from tests.support.databases import connect
 from tests.support.proxy import DatabaseProxy
 from tests.support.random_refs import random_user
 from tests.support.seed import append_one
@@ -198,8 +199,14 @@ async def test_a_page_read_does_not_hang_when_the_listening_connection_goes_sile
         async with hub_of(proxy.url, pool, poll_seconds=600) as hub:
             wake = hub.subscribe()
             await woken(wake)  # listening, through the proxy
-            async with pool.acquire() as conn:
-                position, _ = await append_one(conn, user)
+            # Appended on a connection of its own, without the pool's 300 ms limit: a new
+            # connection's first append looks its parameter types up, which takes longer than
+            # that on a Citus coordinator (docs/scaling.md).
+            writer = await connect(migrated_url)
+            try:
+                position, _ = await append_one(writer, user)
+            finally:
+                await writer.close()
             proxy.freeze()
             try:
                 async with asyncio.timeout(TIMEOUT_SECONDS):
