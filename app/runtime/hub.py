@@ -81,8 +81,9 @@ class EventHub:
 
         After a commit wakes them, the clients of a process mostly stand at the same position
         and ask for the same page: they share one read and one rendering, so a wake-up costs
-        one query per distinct page, not one per client, and each event is encoded once. A client only joins a read that began after the
-        last wake-up it was given (the key holds the wake-up count), so the shared page
+        one query per distinct page, not one per client, and each event is encoded once. A
+        client only joins a read that began after the last wake-up it was given (the key
+        holds the wake-up count), so the shared page
         includes everything that woke it. The read runs on the hub's listening connection,
         beside the pool, so a stream's next page does not queue behind requests waiting for
         a pooled connection; on the pool while there is no listener.
