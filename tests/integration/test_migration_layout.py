@@ -99,7 +99,8 @@ async def test_an_old_layout_database_migrates_without_warnings_to_the_fresh_sch
         await apply_old_layout(old)
         with caplog.at_level(logging.WARNING):
             applied = await migrate(old)
-        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+        ours = [r for r in caplog.records if r.name.startswith("tasks")]
+        assert [r.getMessage() for r in ours if r.levelno >= logging.WARNING] == []
         assert server_warnings == []
         old_names = {p.name for p in OLD_LAYOUT.glob("*.sql")}
         new_migrations = [f.name for f in sql.migrations() if f.name not in old_names]

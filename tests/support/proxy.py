@@ -48,8 +48,10 @@ class DatabaseProxy:
         self._loop.call_soon_threadsafe(self._flowing.set)
 
     def close(self) -> None:
+        """Break every connection and end the proxy's tasks before its loop stops, so no
+        pending task is left for the garbage collector to report in a later test."""
         self.thaw()
-        self.cut()
+        self._call(self._close())
         self._loop.call_soon_threadsafe(self._loop.stop)
 
     @property
@@ -70,6 +72,14 @@ class DatabaseProxy:
         for writer in list(self._writers):
             writer.transport.abort()
         self._writers.clear()
+
+    async def _close(self) -> None:
+        await self._cut()
+        me = asyncio.current_task()
+        tasks = [t for t in asyncio.all_tasks() if t is not me]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
