@@ -4,7 +4,7 @@ streaming replica (consistency tokens in use), and the replication lag seen mean
 
 Run from the repository root with the project's venv:
     .venv/bin/python bench/replica/run.py [--duration 15] [--warmup 3] [--workers 1]
-It starts its own primary and hot standby (tests/pgcluster.py: pgserver's binaries, loopback
+It starts its own primary and hot standby (tests/support/pgcluster.py: pgserver's binaries, loopback
 ports), seeds the benchmark's 100,000 tasks, and writes bench/REPLICA.md.
 """
 
@@ -25,7 +25,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from tests.pgcluster import PrimaryWithStandby  # noqa: E402
+from tests.support.pgcluster import PrimaryWithStandby  # noqa: E402
 
 SEED = (ROOT / "bench" / "sql" / "seed_tasks.sql").read_text()
 SEED = SEED[SEED.index("INSERT INTO tasks") :].replace(":'seed_description'", "'text'")
@@ -207,7 +207,7 @@ REPORT = """# Reads over a streaming replica
 
 The mixed scenario (20% create, 10% toggle, 70% list, 32 connections, wrk, authenticated) against
 one `tasks serve` on a primary with a streaming hot standby, both started by the script on this
-machine (tests/pgcluster.py), seeded with the benchmark's 100,000 tasks. Each connection sends the
+machine (tests/support/pgcluster.py), seeded with the benchmark's 100,000 tasks. Each connection sends the
 `X-Consistency-Token` of its last command with its lists (`bench/replica/mixed_token.lua`), so a
 replica answers a list only once it has replayed that command. Lag is sampled every 100 ms during
 the measured window: bytes of WAL the standby is behind the primary, and the age of its last
